@@ -1,0 +1,39 @@
+"""Small private helpers shared by the HTTP core."""
+
+from __future__ import annotations
+
+import collections.abc as cabc
+import typing as t
+
+_T = t.TypeVar("_T")
+
+
+class cached_property(t.Generic[_T]):
+    """A property computed on first access and stored in the instance ``__dict__``.
+
+    Setting or deleting it works like a plain attribute.
+    """
+
+    # PERF: functools.cached_property takes an RLock on every first access on
+    # Python 3.11; request attributes are computed once per request on hot paths.
+    __slots__ = ("func", "name", "__dict__")
+
+    def __init__(self, func: cabc.Callable[[t.Any], _T]) -> None:
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @t.overload
+    def __get__(self, instance: None, owner: type | None = None) -> cached_property[_T]: ...
+    @t.overload
+    def __get__(self, instance: object, owner: type | None = None) -> _T: ...
+
+    def __get__(self, instance: object | None, owner: type | None = None) -> t.Any:
+        if instance is None:
+            return self
+        value = self.func(instance)
+        instance.__dict__[self.name] = value
+        return value
