@@ -159,6 +159,8 @@ def _bad_escape(data: bytes, offset: int) -> tuple[int, str]:
 
 
 def _decode_component(data: bytes, offset: int, what: str) -> str:
+    if not data:
+        return ""
     if b"+" in data:
         data = data.replace(b"+", b" ")
     if b"%" in data:
@@ -225,24 +227,19 @@ def parse_qsl(
                 _check_pairs(result, max_pairs, what)
                 return result
     out: list[tuple[str, str]] = []
+    append = out.append
     pos = 0
-    n = len(data)
-    while pos <= n:
-        end = data.find(b"&", pos)
-        if end == -1:
-            end = n
-        if end > pos:
-            pair = data[pos:end]
-            eq = pair.find(b"=")
-            if eq == -1:
-                out.append((_decode_component(pair, pos, what), ""))
-            else:
-                key = _decode_component(pair[:eq], pos, what)
-                value = _decode_component(pair[eq + 1 :], pos + eq + 1, what)
-                out.append((key, value))
-            if max_pairs is not None and len(out) > max_pairs:
-                _check_pairs(out, max_pairs, what)
-        pos = end + 1
+    for pair in data.split(b"&"):
+        if pair:
+            key, sep, value = pair.partition(b"=")
+            append(
+                (
+                    _decode_component(key, pos, what),
+                    _decode_component(value, pos + len(key) + 1, what) if sep else "",
+                )
+            )
+        pos += len(pair) + 1
+    _check_pairs(out, max_pairs, what)
     return out
 
 
