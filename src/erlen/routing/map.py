@@ -1,0 +1,478 @@
+"""``Map`` holds the rules; ``MapAdapter`` matches and builds for one request."""
+
+from __future__ import annotations
+
+import bisect
+import collections.abc as cabc
+import re
+import typing as t
+from urllib.parse import urljoin
+
+from erlen.http.exceptions import HTTPException
+from erlen.http.exceptions import MethodNotAllowed
+from erlen.http.exceptions import NotFound
+
+from .converters import DEFAULT_CONVERTERS
+from .converters import BaseConverter
+from .converters import quote_path
+from .exceptions import BuildError
+from .exceptions import NoMatch
+from .exceptions import RequestRedirect
+from .exceptions import WebsocketMismatch
+from .matcher import Matcher
+from .matcher import SlashRequired
+from .rules import Rule
+from .rules import RuleFactory
+from .rules import encode_query
+
+__all__ = ["Map", "MapAdapter"]
+
+_merge_slashes_re = re.compile("/{2,}")
+_redirect_var_re = re.compile(r"<([^>]+)>")
+
+
+class Map:
+    """The set of URL rules of an application, with the converters they use.
+
+    :param rules: rules (or rule factories) to add at once.
+    :param default_subdomain: subdomain of rules that name none.
+    :param strict_slashes: default for rules: redirect ``/a`` to ``/a/``.
+    :param merge_slashes: default for rules: redirect ``/a//b`` to ``/a/b``.
+    :param redirect_defaults: redirect URLs that spell out a default value to
+        the rule providing that default.
+    :param converters: extra converters by name, on top of the defaults.
+    :param sort_parameters: sort the query string of built URLs.
+    :param sort_key: key function for that sort.
+    :param host_matching: match rules on the full host (``Rule(host=...)``)
+        instead of the subdomain.
+    """
+
+    #: The converters a new map starts with.
+    default_converters: t.Mapping[str, type[BaseConverter]] = DEFAULT_CONVERTERS
+
+    def __init__(
+        self,
+        rules: cabc.Iterable[RuleFactory] | None = None,
+        default_subdomain: str = "",
+        strict_slashes: bool = True,
+        merge_slashes: bool = True,
+        redirect_defaults: bool = True,
+        converters: cabc.Mapping[str, type[BaseConverter]] | None = None,
+        sort_parameters: bool = False,
+        sort_key: cabc.Callable[[t.Any], t.Any] | None = None,
+        host_matching: bool = False,
+    ) -> None:
+        self._rules: list[Rule] = []
+        self._rules_by_endpoint: dict[t.Any, list[Rule]] = {}
+        self._matcher: Matcher | None = None
+        self.default_subdomain = default_subdomain
+        self.strict_slashes = strict_slashes
+        self.merge_slashes = merge_slashes
+        self.redirect_defaults = redirect_defaults
+        self.host_matching = host_matching
+        self.sort_parameters = sort_parameters
+        self.sort_key = sort_key
+        self.converters: dict[str, type[BaseConverter]] = dict(self.default_converters)
+        if converters:
+            self.converters.update(converters)
+        for rulefactory in rules or ():
+            self.add(rulefactory)
+
+    def add(self, rulefactory: RuleFactory) -> None:
+        """Add a rule (or every rule of a factory); O(1) amortised.
+
+        Rules may be added after matching started: each is inserted into the
+        compiled matcher directly.
+        """
+        for rule in rulefactory.get_rules(self):
+            rule.bind(self)
+            same = self._rules_by_endpoint.setdefault(rule.endpoint, [])
+            bisect.insort(same, rule, key=Rule.build_compare_key)
+            self._rules.append(rule)
+            has_defaults = len(same) > 1 and any(r.defaults and not r.build_only for r in same)
+            for r in same:
+                r._check_redirect = bool(r.redirect_to is not None or r.alias or has_defaults)
+            if self._matcher is not None:
+                self._matcher.add(rule)
+
+    def update(self) -> None:
+        """Compile the matcher now instead of at the first match."""
+        self._get_matcher()
+
+    def _get_matcher(self) -> Matcher:
+        matcher = self._matcher
+        if matcher is None:
+            matcher = Matcher()
+            for rule in self._rules:
+                matcher.add(rule)
+            self._matcher = matcher
+        return matcher
+
+    def iter_rules(self, endpoint: t.Any | None = None) -> cabc.Iterator[Rule]:
+        """Iterate over all rules, or those of one endpoint (KeyError if none)."""
+        if endpoint is not None:
+            return iter(self._rules_by_endpoint[endpoint])
+        return iter(self._rules)
+
+    def is_endpoint_expecting(self, endpoint: t.Any, *arguments: str) -> bool:
+        """Whether some rule of ``endpoint`` takes all of ``arguments``."""
+        wanted = set(arguments)
+        return any(wanted <= rule.arguments for rule in self._rules_by_endpoint.get(endpoint, ()))
+
+    def bind(
+        self,
+        server_name: str,
+        script_name: str | None = None,
+        subdomain: str | None = None,
+        url_scheme: str = "http",
+        default_method: str = "GET",
+        path_info: str | None = None,
+        query_args: cabc.Mapping[str, t.Any] | str | None = None,
+    ) -> MapAdapter:
+        """Return an adapter for one request (or for building URLs offline).
+
+        ``server_name`` is the host (with port when not the default one);
+        ``subdomain`` is the part of the request host left of it.
+        """
+        server_name = server_name.lower()
+        if self.host_matching:
+            if subdomain is not None:
+                raise RuntimeError(
+                    f"The map uses host matching, so bind() takes no subdomain"
+                    f" (got {subdomain!r}); pass the full host as server_name."
+                )
+        elif subdomain is None:
+            subdomain = self.default_subdomain
+        return MapAdapter(
+            self,
+            server_name,
+            script_name or "/",
+            subdomain,
+            url_scheme,
+            path_info or "/",
+            default_method,
+            query_args,
+        )
+
+    def __repr__(self) -> str:
+        rules = ",\n ".join(repr(rule) for rule in self._rules)
+        return f"{type(self).__name__}([{rules}])"
+
+
+class MapAdapter:
+    """A map bound to one host, script root and scheme; made by ``Map.bind``."""
+
+    # PERF: the app binds once per request; bind must stay a few assignments.
+    __slots__ = (
+        "map",
+        "server_name",
+        "script_name",
+        "subdomain",
+        "url_scheme",
+        "path_info",
+        "default_method",
+        "query_args",
+        "websocket",
+    )
+
+    def __init__(
+        self,
+        map: Map,
+        server_name: str,
+        script_name: str,
+        subdomain: str | None,
+        url_scheme: str,
+        path_info: str,
+        default_method: str,
+        query_args: cabc.Mapping[str, t.Any] | str | None = None,
+    ) -> None:
+        self.map = map
+        self.server_name = server_name
+        if not script_name.endswith("/"):
+            script_name += "/"
+        self.script_name = script_name
+        self.subdomain = subdomain
+        self.url_scheme = url_scheme
+        self.path_info = path_info
+        self.default_method = default_method
+        self.query_args = query_args
+        self.websocket = url_scheme in ("ws", "wss")
+
+    # -- matching -------------------------------------------------------
+
+    def match(
+        self,
+        path_info: str | None = None,
+        method: str | None = None,
+        return_rule: bool = False,
+        query_args: cabc.Mapping[str, t.Any] | str | None = None,
+        websocket: bool | None = None,
+    ) -> tuple[t.Any, dict[str, t.Any]]:
+        """Match a (decoded) path; return ``(endpoint, values)``.
+
+        With ``return_rule=True`` the rule is returned instead of the endpoint.
+        Raises ``NotFound``, ``MethodNotAllowed`` (path matched, method did
+        not), ``RequestRedirect`` or ``WebsocketMismatch``.
+        """
+        url_map = self.map
+        matcher = url_map._matcher or url_map._get_matcher()
+        if path_info is None:
+            path_info = self.path_info
+        if path_info[:1] != "/":
+            path_info = "/" + path_info
+        method = (method or self.default_method).upper()
+        if websocket is None:
+            websocket = self.websocket
+        domain = (self.server_name if url_map.host_matching else self.subdomain) or ""
+        # PERF: static rules are one dict lookup; everything else walks the trie.
+        by_path = matcher.static.get(domain)
+        if by_path is not None:
+            rules = by_path.get(path_info)
+            if rules is not None:
+                for rule in rules:
+                    if (
+                        rule.methods is None or method in rule.methods
+                    ) and rule.websocket == websocket:
+                        if rule._check_redirect:
+                            break
+                        values = dict(rule.defaults) if rule.defaults else {}
+                        return (rule if return_rule else rule.endpoint), values
+        rule, values = self._match(matcher, domain, path_info, method, websocket, query_args)
+        return (rule if return_rule else rule.endpoint), values
+
+    def _match(
+        self,
+        matcher: Matcher,
+        domain: str,
+        path_info: str,
+        method: str,
+        websocket: bool,
+        query_args: cabc.Mapping[str, t.Any] | str | None,
+    ) -> tuple[Rule, dict[str, t.Any]]:
+        try:
+            rule, pairs = matcher.match(domain, path_info, method, websocket)
+        except SlashRequired:
+            raise RequestRedirect(
+                self.make_redirect_url(quote_path(path_info + "/"), query_args)
+            ) from None
+        except NoMatch as e:
+            if self.map.merge_slashes and "//" in path_info:
+                merged = _merge_slashes_re.sub("/", path_info)
+                try:
+                    rule, _ = matcher.match(domain, merged, method, websocket)
+                except SlashRequired:
+                    raise RequestRedirect(
+                        self.make_redirect_url(quote_path(merged + "/"), query_args)
+                    ) from None
+                except NoMatch:
+                    pass
+                else:
+                    if rule.merge_slashes:
+                        raise RequestRedirect(
+                            self.make_redirect_url(quote_path(merged), query_args)
+                        ) from None
+            if e.have_match_for:
+                raise MethodNotAllowed(valid_methods=sorted(e.have_match_for)) from None
+            if e.websocket_mismatch:
+                raise WebsocketMismatch() from None
+            raise NotFound() from None
+        if rule.defaults:
+            values = dict(rule.defaults)
+            values.update(pairs)
+        else:
+            values = dict(pairs)
+        if rule._check_redirect:
+            self._check_redirect(rule, values, method, query_args, path_info)
+        return rule, values
+
+    def _check_redirect(
+        self,
+        rule: Rule,
+        values: dict[str, t.Any],
+        method: str,
+        query_args: cabc.Mapping[str, t.Any] | str | None,
+        path_info: str,
+    ) -> None:
+        if rule.redirect_to is not None:
+            if isinstance(rule.redirect_to, str):
+
+                def fill(m: re.Match[str]) -> str:
+                    value = values[m.group(1)]
+                    conv = rule._converters.get(m.group(1))
+                    return conv.to_url(value) if conv else quote_path(str(value))
+
+                url = _redirect_var_re.sub(fill, rule.redirect_to)
+            else:
+                url = rule.redirect_to(self, **values)
+            base = f"{self.url_scheme or 'http'}://{self.get_host(None)}"
+            raise RequestRedirect(urljoin(base + self.script_name, url))
+        if not self.map.redirect_defaults:
+            return
+        if rule.alias:
+            url = self.build(
+                rule.endpoint, values, method, append_unknown=False, force_external=True
+            )
+            if url != self.make_redirect_url(quote_path(path_info), ""):
+                if query_args is None:
+                    query_args = self.query_args
+                if query_args:
+                    url += "?" + self.encode_query_args(query_args)
+                raise RequestRedirect(url)
+        redirect = self.get_default_redirect(rule, method, values, query_args)
+        if redirect is not None:
+            raise RequestRedirect(redirect)
+
+    def get_default_redirect(
+        self,
+        rule: Rule,
+        method: str,
+        values: dict[str, t.Any],
+        query_args: cabc.Mapping[str, t.Any] | str | None,
+    ) -> str | None:
+        """The URL of a rule providing ``values`` as defaults, if one does."""
+        for other in self.map._rules_by_endpoint[rule.endpoint]:
+            # Rules before this one in build order take precedence.
+            if other is rule:
+                break
+            if other.provides_defaults_for(rule) and other.suitable_for(values, method):
+                built = other.build({**values, **(other.defaults or {})})
+                if built is not None:
+                    domain_part, path = built
+                    return self.make_redirect_url(path, query_args, domain_part)
+        return None
+
+    def allowed_methods(self, path_info: str | None = None) -> list[str]:
+        """The methods some rule accepts for ``path_info`` (empty if any)."""
+        try:
+            self.match(path_info, method="--")
+        except MethodNotAllowed as e:
+            return list(e.valid_methods or ())
+        except HTTPException:
+            pass
+        return []
+
+    def dispatch(
+        self,
+        view_func: cabc.Callable[[t.Any, dict[str, t.Any]], t.Any],
+        path_info: str | None = None,
+        method: str | None = None,
+        catch_http_exceptions: bool = False,
+    ) -> t.Any:
+        """Match and call ``view_func(endpoint, values)``; redirects are returned."""
+        try:
+            try:
+                endpoint, values = self.match(path_info, method)
+            except RequestRedirect as e:
+                return e
+            return view_func(endpoint, values)
+        except HTTPException as e:
+            if catch_http_exceptions:
+                return e
+            raise
+
+    # -- URLs -----------------------------------------------------------
+
+    def get_host(self, domain_part: str | None) -> str:
+        """The host for a rule's domain part (a subdomain, or a whole host)."""
+        if self.map.host_matching:
+            return domain_part or self.server_name
+        subdomain = self.subdomain if domain_part is None else domain_part
+        return f"{subdomain}.{self.server_name}" if subdomain else self.server_name
+
+    def encode_query_args(self, query_args: cabc.Mapping[str, t.Any] | str) -> str:
+        """Encode query args as a query string (a string passes through)."""
+        if isinstance(query_args, str):
+            return query_args
+        return encode_query(query_args)
+
+    def make_redirect_url(
+        self,
+        path_info: str,
+        query_args: cabc.Mapping[str, t.Any] | str | None = None,
+        domain_part: str | None = None,
+    ) -> str:
+        """The absolute URL of an (already quoted) path, keeping the query."""
+        if query_args is None:
+            query_args = self.query_args
+        suffix = f"?{self.encode_query_args(query_args)}" if query_args else ""
+        host = self.get_host(domain_part)
+        path = path_info.lstrip("/")
+        return f"{self.url_scheme or 'http'}://{host}{self.script_name}{path}{suffix}"
+
+    def build(
+        self,
+        endpoint: t.Any,
+        values: cabc.Mapping[str, t.Any] | None = None,
+        method: str | None = None,
+        force_external: bool = False,
+        append_unknown: bool = True,
+        url_scheme: str | None = None,
+    ) -> str:
+        """Build the URL of ``endpoint`` from ``values``.
+
+        Values no rule variable takes go to the query string (lists repeat the
+        key, None is dropped). The URL is relative to the host unless
+        ``force_external`` is set or the rule is on another (sub)domain.
+        Raises ``BuildError`` when no rule of the endpoint fits.
+        """
+        if values:
+            if hasattr(values, "getlist"):
+                multi = t.cast(t.Any, values)
+                clean: dict[str, t.Any] = {}
+                for key in multi.keys():
+                    items = [v for v in multi.getlist(key) if v is not None]
+                    if items:
+                        clean[key] = items[0] if len(items) == 1 else items
+                values = clean
+            else:
+                values = {k: v for k, v in values.items() if v is not None}
+        else:
+            values = {}
+        rv = self._partial_build(endpoint, values, method, append_unknown)
+        if rv is None:
+            raise BuildError(endpoint, values, method, self)
+        domain_part, path, websocket = rv
+        url_map = self.map
+        if not url_scheme:
+            url_scheme = self.url_scheme
+        secure = url_scheme in ("https", "wss")
+        if websocket:
+            force_external = True
+            url_scheme = "wss" if secure else "ws"
+        elif url_scheme:
+            url_scheme = "https" if secure else "http"
+        if url_map.host_matching:
+            host = domain_part or self.server_name
+            relative = host == self.server_name
+        else:
+            relative = domain_part == self.subdomain
+        if relative and not force_external:
+            return f"{self.script_name[:-1]}{path}"
+        if not url_map.host_matching:
+            host = self.get_host(domain_part)
+        scheme = f"{url_scheme}:" if url_scheme else ""
+        return f"{scheme}//{host}{self.script_name[:-1]}{path}"
+
+    def _partial_build(
+        self,
+        endpoint: t.Any,
+        values: cabc.Mapping[str, t.Any],
+        method: str | None,
+        append_unknown: bool,
+    ) -> tuple[str, str, bool] | None:
+        # Try the default method first, so a GET rule wins when no method is given.
+        if method is None:
+            rv = self._partial_build(endpoint, values, self.default_method, append_unknown)
+            if rv is not None:
+                return rv
+        first = None
+        own = self.server_name if self.map.host_matching else self.subdomain
+        for rule in self.map._rules_by_endpoint.get(endpoint, ()):
+            if rule.suitable_for(values, method):
+                built = rule.build(values, append_unknown)
+                if built is not None:
+                    if built[0] == own:
+                        return built[0], built[1], rule.websocket
+                    if first is None:
+                        first = built[0], built[1], rule.websocket
+        return first
