@@ -1,0 +1,106 @@
+"""JSON providers: how an app turns Python values into JSON and back.
+
+``app.json`` is a provider; replace ``app.json_provider_class`` (or assign
+``app.json``) to use another library, such as orjson.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import decimal
+import json
+import typing as t
+import uuid
+from datetime import date
+
+from ..http.parsing import http_date
+
+if t.TYPE_CHECKING:
+    from ..app import Erlen
+    from ..wrappers import Response
+
+
+class JSONProvider:
+    """The interface: ``dumps``, ``loads`` and ``response``; built on the stdlib by default."""
+
+    def __init__(self, app: Erlen) -> None:
+        import weakref
+
+        self._app: Erlen = t.cast("Erlen", weakref.proxy(app))
+
+    def dumps(self, obj: t.Any, **kwargs: t.Any) -> str:
+        """Serialize ``obj`` to a JSON string."""
+        raise NotImplementedError
+
+    def dump(self, obj: t.Any, fp: t.IO[str], **kwargs: t.Any) -> None:
+        """Serialize ``obj`` to a text file."""
+        fp.write(self.dumps(obj, **kwargs))
+
+    def loads(self, s: str | bytes, **kwargs: t.Any) -> t.Any:
+        """Deserialize a JSON string or bytes."""
+        raise NotImplementedError
+
+    def load(self, fp: t.IO[t.AnyStr], **kwargs: t.Any) -> t.Any:
+        return self.loads(fp.read(), **kwargs)
+
+    def _prepare_response_obj(self, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]) -> t.Any:
+        if args and kwargs:
+            raise TypeError("jsonify() behavior undefined when passed both args and kwargs")
+        if not args and not kwargs:
+            return None
+        if len(args) == 1:
+            return args[0]
+        return args or kwargs
+
+    def response(self, *args: t.Any, **kwargs: t.Any) -> Response:
+        """A response whose body is ``args`` or ``kwargs`` as JSON (what ``jsonify`` returns)."""
+        obj = self._prepare_response_obj(args, kwargs)
+        return self._app.response_class(f"{self.dumps(obj)}\n", mimetype="application/json")
+
+
+def _default(o: t.Any) -> t.Any:
+    # COMPAT: the same types, in the same forms, as Flask's default provider.
+    if isinstance(o, date):
+        return http_date(o)
+    if isinstance(o, decimal.Decimal | uuid.UUID):
+        return str(o)
+    if dataclasses.is_dataclass(o) and not isinstance(o, type):
+        return dataclasses.asdict(o)
+    if hasattr(o, "__html__"):
+        return str(o.__html__())
+    raise TypeError(f"Object of type {type(o).__name__} is not JSON serializable")
+
+
+class DefaultJSONProvider(JSONProvider):
+    """The stdlib ``json`` provider, with Flask's extra types and options.
+
+    Dates become HTTP dates; ``UUID`` and ``Decimal`` strings; dataclasses dicts;
+    objects with ``__html__`` their markup.
+    """
+
+    default: t.Callable[[t.Any], t.Any] = staticmethod(_default)
+    #: Replace non-ASCII characters with escapes.
+    ensure_ascii = True
+    #: Sort object keys, so output is stable (and cacheable).
+    sort_keys = True
+    #: ``None`` means compact unless the app is in debug mode.
+    compact: bool | None = None
+    mimetype = "application/json"
+
+    def dumps(self, obj: t.Any, **kwargs: t.Any) -> str:
+        kwargs.setdefault("default", self.default)
+        kwargs.setdefault("ensure_ascii", self.ensure_ascii)
+        kwargs.setdefault("sort_keys", self.sort_keys)
+        return json.dumps(obj, **kwargs)
+
+    def loads(self, s: str | bytes, **kwargs: t.Any) -> t.Any:
+        return json.loads(s, **kwargs)
+
+    def response(self, *args: t.Any, **kwargs: t.Any) -> Response:
+        obj = self._prepare_response_obj(args, kwargs)
+        dump_args: dict[str, t.Any] = {}
+        if (self.compact is None and self._app.debug) or self.compact is False:
+            dump_args.setdefault("indent", 2)
+        else:
+            dump_args.setdefault("separators", (",", ":"))
+        return self._app.response_class(f"{self.dumps(obj, **dump_args)}\n", mimetype=self.mimetype)

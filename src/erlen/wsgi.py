@@ -1,0 +1,237 @@
+"""The WSGI adapter: a WSGI environ in, an :mod:`erlen.http` request out, and back.
+
+It knows PEP 3333 and nothing of apps, blueprints or hooks: the app calls
+:func:`request_from_environ` and :func:`send_response` around its pipeline.
+"""
+
+from __future__ import annotations
+
+import collections.abc as cabc
+import io
+import typing as t
+
+from .http.exceptions import BadRequestKeyError
+from .http.exceptions import ClientDisconnected
+from .http.headers import Headers
+from .http.request import Request
+
+if t.TYPE_CHECKING:
+    from .http.response import Response
+
+_R = t.TypeVar("_R", bound=Request)
+
+# COMPAT: two headers live outside the HTTP_ namespace in a WSGI environ.
+_UNPREFIXED = {"CONTENT_TYPE": "Content-Type", "CONTENT_LENGTH": "Content-Length"}
+_NO_BODY_STATUS = frozenset({204, 304})
+
+
+def _environ_key(name: str) -> str:
+    upper = name.upper().replace("-", "_")
+    if upper in _UNPREFIXED:
+        return upper
+    return "HTTP_" + upper
+
+
+class EnvironHeaders(Headers):
+    """The request headers of a WSGI environ, read straight from it (read-only).
+
+    Nothing is copied when a request starts; a lookup reads one environ key.
+    """
+
+    __slots__ = ("environ",)
+
+    def __init__(self, environ: cabc.Mapping[str, t.Any]) -> None:
+        self.environ = environ
+
+    @property
+    def _list(self) -> list[tuple[str, str]]:  # type: ignore[override]
+        return list(self)
+
+    def __getitem__(self, key: t.Any) -> t.Any:
+        if not isinstance(key, str):
+            return list(self)[key]
+        value = self.environ.get(_environ_key(key))
+        if value is None or (value == "" and key.upper() in ("CONTENT-TYPE", "CONTENT-LENGTH")):
+            # COMPAT: some servers always set these two, empty when absent.
+            raise BadRequestKeyError(key)
+        return t.cast(str, value)
+
+    def getlist(self, key: str, type: cabc.Callable[[str], t.Any] | None = None) -> list[t.Any]:
+        try:
+            value = self[key]
+        except KeyError:
+            return []
+        if type is None:
+            return [value]
+        try:
+            return [type(value)]
+        except (ValueError, TypeError):
+            return []
+
+    get_all = getlist
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, str):
+            return False
+        try:
+            self[key]
+        except KeyError:
+            return False
+        return True
+
+    def __iter__(self) -> cabc.Iterator[tuple[str, str]]:
+        for key, value in self.environ.items():
+            if key.startswith("HTTP_") and key not in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
+                yield key[5:].replace("_", "-").title(), value
+            elif key in _UNPREFIXED and value:
+                yield _UNPREFIXED[key], value
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __bool__(self) -> bool:
+        return any(True for _ in self)
+
+    def copy(self) -> Headers:
+        return Headers(list(self))
+
+    def _read_only(self, *args: t.Any, **kwargs: t.Any) -> t.NoReturn:
+        raise TypeError(
+            "Request headers are read-only. Copy them first: headers = request.headers.copy()"
+        )
+
+    add = add_header = set = setlist = setdefault = extend = update = _read_only
+    remove = pop = popitem = clear = __setitem__ = __delitem__ = _read_only
+
+
+class _BoundedInput(io.RawIOBase):
+    """``wsgi.input`` cut at Content-Length, so reading to the end never blocks."""
+
+    def __init__(self, stream: t.IO[bytes], length: int) -> None:
+        self._stream = stream
+        self._remaining = length
+
+    def readable(self) -> bool:
+        return True
+
+    def _take(self, size: int | None) -> int:
+        if size is None or size < 0 or size > self._remaining:
+            return self._remaining
+        return size
+
+    def read(self, size: int | None = -1) -> bytes:
+        want = self._take(size)
+        if want == 0:
+            return b""
+        data = self._stream.read(want)
+        self._check(data, want)
+        return data
+
+    def readline(self, size: int | None = -1) -> bytes:
+        want = self._take(size)
+        if want == 0:
+            return b""
+        data = self._stream.readline(want)
+        self._check(data, 1)
+        return data
+
+    def readinto(self, buffer: t.Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def _check(self, data: bytes, wanted: int) -> None:
+        if not data and wanted:
+            raise ClientDisconnected(
+                f"The client disconnected with {self._remaining} bytes of the declared"
+                " Content-Length still unsent."
+            )
+        self._remaining -= len(data)
+
+
+def _body_stream(environ: cabc.Mapping[str, t.Any]) -> t.IO[bytes] | None:
+    length = environ.get("CONTENT_LENGTH")
+    stream = environ.get("wsgi.input")
+    if stream is None:
+        return None
+    if length:
+        if length.isdigit() and length.isascii() and len(length) <= 19:
+            return t.cast(t.IO[bytes], _BoundedInput(stream, int(length)))
+        return None  # the Request reports the invalid Content-Length as a 400
+    if environ.get("wsgi.input_terminated"):
+        return t.cast(t.IO[bytes], stream)
+    return None
+
+
+def _decode_path(value: str) -> str:
+    # PEP 3333 gives paths as latin-1 strings of the raw bytes; URLs are UTF-8.
+    if value.isascii():
+        return value
+    return value.encode("latin-1").decode("utf-8", "replace")
+
+
+def request_from_environ(
+    environ: dict[str, t.Any],
+    request_class: type[_R] = Request,  # type: ignore[assignment]
+) -> _R:
+    """Build a request from a WSGI environ; ``request.environ`` keeps the environ."""
+    # PERF: runs for every request; nothing is parsed here.
+    port = environ.get("SERVER_PORT")
+    request = request_class(
+        environ.get("REQUEST_METHOD", "GET"),
+        environ.get("wsgi.url_scheme", "http"),
+        (environ.get("SERVER_NAME", ""), int(port) if port and port.isdigit() else None),
+        _decode_path(environ.get("SCRIPT_NAME", "")),
+        _decode_path(environ.get("PATH_INFO", "") or "/"),
+        environ.get("QUERY_STRING", "").encode("latin-1"),
+        EnvironHeaders(environ),
+        environ.get("REMOTE_ADDR"),
+        _body_stream(environ),
+    )
+    request.environ = environ
+    return request
+
+
+class _ClosingIterator:
+    """The body iterable handed to the server; its ``close`` closes the response."""
+
+    __slots__ = ("_iterator", "_close")
+
+    def __init__(self, iterable: cabc.Iterable[bytes], close: cabc.Callable[[], None]) -> None:
+        self._iterator = iter(iterable)
+        self._close = close
+
+    def __iter__(self) -> cabc.Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        return next(self._iterator)
+
+    def close(self) -> None:
+        self._close()
+
+
+def send_response(
+    response: Response,
+    environ: dict[str, t.Any],
+    start_response: cabc.Callable[..., t.Any],
+) -> cabc.Iterable[bytes]:
+    """Start the WSGI response and return the body iterable (closing the response with it)."""
+    start_response(response.status, response.headers.to_wsgi_list())
+    body: t.Any = response.response
+    if environ.get("REQUEST_METHOD") == "HEAD" or response.status_code in _NO_BODY_STATUS:
+        # COMPAT: HEAD keeps the headers (Content-Length included) but sends no body.
+        response.close()
+        return []
+    # PERF: a buffered body with nothing to close goes to the server as-is.
+    if type(body) is list and response._on_close is None:
+        return t.cast(list[bytes], body)
+    if not response.direct_passthrough:
+        file_wrapper = environ.get("wsgi.file_wrapper")
+        file = getattr(body, "file", None)
+        if file_wrapper is not None and file is not None and getattr(body, "is_whole", False):
+            return _ClosingIterator(
+                file_wrapper(file, getattr(body, "buffer_size", 8192)), response.close
+            )
+        body = response.iter_encoded()
+    return _ClosingIterator(body, response.close)
