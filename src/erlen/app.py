@@ -294,6 +294,10 @@ class Erlen(Scaffold):
             rv.update(processor())
         return rv
 
+    def iter_blueprints(self) -> cabc.ValuesView[t.Any]:
+        """The registered blueprints, in registration order."""
+        return self.blueprints.values()
+
     def _freeze(self) -> None:
         # Runs once, at the first request: settle what every request would ask.
         cls = type(self)

@@ -13,10 +13,14 @@ import os
 import sys
 import typing as t
 from collections import defaultdict
+from functools import cached_property
 from functools import update_wrapper
 
 from .http.exceptions import HTTPException
 from .http.exceptions import default_exceptions
+
+if t.TYPE_CHECKING:
+    from jinja2 import BaseLoader
 
 _F = t.TypeVar("_F", bound=cabc.Callable[..., t.Any])
 
@@ -146,6 +150,15 @@ class Scaffold:
         if value is not None:
             value = value.rstrip("/")
         self._static_url_path = value
+
+    @cached_property
+    def jinja_loader(self) -> BaseLoader | None:
+        """The Jinja loader for this object's :attr:`template_folder`, if it has one."""
+        if self.template_folder is None:
+            return None
+        from jinja2 import FileSystemLoader
+
+        return FileSystemLoader(os.path.join(self.root_path, self.template_folder))
 
     # -- routes ----------------------------------------------------------------
 
