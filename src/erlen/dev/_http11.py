@@ -508,11 +508,11 @@ class Connection:
             while buf.startswith(b"\r\n"):
                 del buf[:2]
             end = buf.find(b"\r\n\r\n", start)
-            if end >= 0:
+            if 0 <= end <= MAX_HEAD:
                 head = bytes(buf[:end])
                 del buf[: end + 4]
                 return head
-            size = len(buf)
+            size = len(buf) if end < 0 else end
             line_end = buf.find(b"\r\n", 0, MAX_REQUEST_LINE + 2)
             if line_end < 0 and size > MAX_REQUEST_LINE:
                 raise _HTTPError(
@@ -894,7 +894,9 @@ class _Exchange:
             else:
                 self.keep = False
         self.length = None if bodyless else length
-        if self.conn.settings.stopping():
+        if self.conn.continue_pending or self.conn.settings.stopping():
+            # A client still waiting for 100 Continue may or may not send
+            # its body now: closing is the only unambiguous way on.
             self.keep = False
         if not close:
             if not self.keep:

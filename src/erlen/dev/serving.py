@@ -421,7 +421,6 @@ class DevServer:
 
     def serve_forever(self) -> None:
         """Serve until :meth:`shutdown` is called (or KeyboardInterrupt)."""
-        self._stop = False
         self._stopped.clear()
         self._serving_thread = threading.current_thread()
         self._running.set()
@@ -432,6 +431,9 @@ class DevServer:
             else:
                 self._serve_loop()
         finally:
+            # Reset here, not at the start: a shutdown() that comes before
+            # serve_forever() runs must still stop it.
+            self._stop = False
             self._running.clear()
             self._stopped.set()
 
