@@ -483,7 +483,8 @@ class EnvironBuilder:
                     length = None
             return stream, length, content_type
         if self._body is not None:
-            return io.BytesIO(self._body), len(self._body), content_type
+            length = self.headers.get("Content-Length", len(self._body), type=int)
+            return io.BytesIO(self._body), length, content_type
         if mimetype == "multipart/form-data":
             values = [*self.form.items(multi=True), *self.files.items(multi=True)]
             boundary, body = encode_multipart(values, charset=self.charset)
@@ -654,8 +655,8 @@ def run_wsgi_app(
 
     app_rv = app(environ, start_response)
     close = getattr(app_rv, "close", None)
-    iterator = iter(app_rv)
     try:
+        iterator = iter(app_rv)
         # COMPAT: generators may call start_response on their first step.
         while not started:
             try:
