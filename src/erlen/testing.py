@@ -26,7 +26,6 @@ from urllib.parse import unquote_to_bytes
 from urllib.parse import urljoin
 from urllib.parse import urlsplit
 
-from . import __version__
 from .http.datastructures import FileStorage
 from .http.datastructures import MultiDict
 from .http.headers import Headers
@@ -64,7 +63,12 @@ _REDIRECT_CODES = frozenset({301, 302, 303, 305, 307, 308})
 # Characters kept as they are when a path or query given as text is made a URI.
 _PATH_SAFE = "%!$&'()*+,/:;=@"
 _QUERY_SAFE = "%!$&'()*+,/:;=?@"
-_DEFAULT_USER_AGENT = f"erlen/{__version__}"
+
+
+def _user_agent() -> str:
+    # Looked up late: erlen/__init__ may still be importing when this module is.
+    version = getattr(sys.modules.get("erlen"), "__version__", "dev")
+    return f"erlen/{version}"
 
 
 def _app_config(app: t.Any, key: str, default: t.Any) -> t.Any:
@@ -273,7 +277,7 @@ class EnvironBuilder:
         self.headers = Headers(headers)
         self.environ_base: dict[str, t.Any] = {
             "REMOTE_ADDR": "127.0.0.1",
-            "HTTP_USER_AGENT": _DEFAULT_USER_AGENT,
+            "HTTP_USER_AGENT": _user_agent(),
         }
         if environ_base:
             self.environ_base.update(environ_base)
@@ -897,7 +901,7 @@ class ErlenClient:
         #: Defaults for every request's environ; keys given per request win.
         self.environ_base: dict[str, t.Any] = {
             "REMOTE_ADDR": "127.0.0.1",
-            "HTTP_USER_AGENT": _DEFAULT_USER_AGENT,
+            "HTTP_USER_AGENT": _user_agent(),
         }
         #: True inside ``with client:``.
         self.preserve_context = False
@@ -1165,7 +1169,12 @@ class ErlenClient:
         # Only the last request's context is kept; earlier redirect hops are done.
         ctx = self._new_contexts[-1]
         self._new_contexts.clear()
+        # A request context makes a fresh ``g`` when pushed; keep the one the
+        # request used, so ``g`` can be inspected as in Flask.
+        g = getattr(ctx, "g", None)
         ctx.push()
+        if g is not None and getattr(ctx, "g", None) is not g:
+            ctx.g = g  # type: ignore[attr-defined]  # request contexts have g
         self._pushed = ctx
 
     def __enter__(self) -> t.Self:

@@ -8,6 +8,7 @@ import email.policy
 import io
 import json
 import sys
+import time
 import typing as t
 from datetime import UTC
 from datetime import datetime
@@ -61,11 +62,12 @@ def parse_multipart(content_type: str, body: bytes) -> list[tuple[str, str | Non
     raw = f"Content-Type: {content_type}\r\n\r\n".encode() + body
     message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(raw)
     assert message.is_multipart()
-    out = []
+    out: list[tuple[str, str | None, str, bytes]] = []
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
         filename = part.get_filename()
         payload = part.get_payload(decode=True)
+        assert isinstance(payload, bytes)
         out.append((str(name), filename, part.get_content_type(), payload))
     return out
 
@@ -678,6 +680,7 @@ def test_response_attributes() -> None:
 
     response = ErlenClient(app).get("/")
     assert isinstance(response, HttpResponse)
+    response = t.cast(t.Any, response)
     assert response.status == "418 I'm a teapot"
     assert response.status_code == 418
     assert response.headers["Content-Type"] == "application/json"
@@ -1034,10 +1037,8 @@ def test_cookie_deleted_by_max_age_zero_and_past_date() -> None:
 
 
 def test_cookie_expires_over_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    import erlen.testing
-
     now = [1_000_000.0]
-    monkeypatch.setattr(erlen.testing.time, "time", lambda: now[0])
+    monkeypatch.setattr(time, "time", lambda: now[0])
     client = ErlenClient(cookie_app)
     set_cookies(client, "short=1; Max-Age=10", "long=2; Max-Age=100")
     assert sent_cookies(client) == "short=1; long=2"
@@ -1092,11 +1093,12 @@ def test_cookies_disabled() -> None:
     set_cookies(client, "a=1")
     assert sent_cookies(client) == ""
     assert sent_cookies(client, headers={"Cookie": "own=1"}) == "own=1"
-    for call in (
+    calls: list[cabc.Callable[[], object]] = [
         lambda: client.get_cookie("a"),
         lambda: client.set_cookie("a", "1"),
         lambda: client.delete_cookie("a"),
-    ):
+    ]
+    for call in calls:
         with pytest.raises(TypeError, match="Cookies are disabled.*use_cookies=True"):
             call()
 
@@ -1189,3 +1191,124 @@ def test_nested_with_client_is_an_error() -> None:
             with client:
                 pass
         assert client.preserve_context is True
+
+
+# -- through a real Erlen app --------------------------------------------------
+
+
+@pytest.fixture
+def app() -> t.Any:
+    from erlen import Erlen
+    from erlen import g
+    from erlen import redirect
+    from erlen import request
+
+    app = Erlen(__name__)
+
+    @app.route("/hello")
+    def hello() -> t.Any:
+        g.seen = request.args.get("q")
+        return {"q": request.args.get("q"), "ua": request.headers.get("User-Agent")}
+
+    @app.route("/go")
+    def go() -> t.Any:
+        return redirect("/hello?q=redirected")
+
+    @app.route("/upload", methods=["POST"])
+    def upload() -> t.Any:
+        f = request.files["f"]
+        return {
+            "form": request.form.to_dict(),
+            "file": [f.filename, f.read().decode(), f.content_type],
+        }
+
+    @app.route("/json", methods=["POST"])
+    def echo_json() -> t.Any:
+        return {"got": request.get_json()}
+
+    @app.route("/cookie")
+    def cookie() -> t.Any:
+        response = app.make_response(request.cookies.get("n", "none"))
+        response.set_cookie("n", str(int(request.cookies.get("n", "0")) + 1))
+        return response
+
+    return app
+
+
+def test_erlen_test_client_response(app: t.Any) -> None:
+    from erlen.wrappers import Request
+
+    client = app.test_client()
+    assert isinstance(client, ErlenClient)
+    response = client.get("/hello", query_string={"q": "1"})
+    assert isinstance(response, TestResponse)
+    assert isinstance(response, app.response_class)
+    assert response.status_code == 200
+    assert response.json == {"q": "1", "ua": response.request.headers["User-Agent"]}
+    assert response.request.headers["User-Agent"].startswith("erlen/")
+    assert isinstance(response.request, Request)
+    assert response.request.args["q"] == "1"
+
+
+def test_erlen_custom_response_class(app: t.Any) -> None:
+    app.response_class = CustomResponse
+    response = app.test_client().get("/hello")
+    assert isinstance(response, CustomResponse)
+    assert isinstance(response, TestResponse) is False
+    assert response.request.path == "/hello"
+
+
+def test_erlen_forms_and_json(app: t.Any) -> None:
+    client = app.test_client()
+    response = client.post("/upload", data={"a": "b", "f": (io.BytesIO(b"hi"), "x.txt")})
+    assert response.json == {"form": {"a": "b"}, "file": ["x.txt", "hi", "text/plain"]}
+    assert client.post("/json", json={"k": [1, 2]}).json == {"got": {"k": [1, 2]}}
+
+
+def test_erlen_redirect_and_cookies(app: t.Any) -> None:
+    client = app.test_client()
+    response = client.get("/go", follow_redirects=True)
+    assert response.json["q"] == "redirected"
+    assert [r.status_code for r in response.history] == [302]
+    assert client.get("/cookie").text == "none"
+    assert client.get("/cookie").text == "1"
+    assert client.get("/cookie").text == "2"
+    cookie = client.get_cookie("n")
+    assert cookie is not None
+    assert cookie.value == "3"
+
+
+def test_erlen_with_client_keeps_request_and_g(app: t.Any) -> None:
+    from erlen import g
+    from erlen import has_request_context
+    from erlen import request
+
+    client = app.test_client()
+    with client:
+        client.get("/hello?q=first")
+        assert request.args["q"] == "first"
+        assert g.seen == "first"
+        client.get("/go", follow_redirects=True)
+        assert request.path == "/hello"
+        assert request.args["q"] == "redirected"
+    assert not has_request_context()
+    client.get("/hello")
+    assert not has_request_context()
+
+
+def test_erlen_server_name_and_root(app: t.Any) -> None:
+    from erlen import url_for
+
+    app.config.update(SERVER_NAME="example.test", APPLICATION_ROOT="/base")
+    client = app.test_client()
+    with client:
+        response = client.get("/hello")
+        assert response.status_code == 200
+        assert request_url() == "http://example.test/base/hello"
+        assert url_for("hello", _external=True) == "http://example.test/base/hello"
+
+
+def request_url() -> str:
+    from erlen import request
+
+    return t.cast(str, request.url)
