@@ -37,7 +37,8 @@ def url_for(
     current blueprint's ``view``. Inside a request URLs are relative to the
     request's host; outside one ``SERVER_NAME`` must be set and they are external.
     """
-    return _url_for(current_app, endpoint, _anchor, _method, _scheme, _external, values)
+    app = t.cast("Erlen", current_app._get_current_object())  # type: ignore[attr-defined]
+    return _url_for(app, endpoint, _anchor, _method, _scheme, _external, values)
 
 
 def _url_for(
