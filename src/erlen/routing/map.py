@@ -460,19 +460,25 @@ class MapAdapter:
         method: str | None,
         append_unknown: bool,
     ) -> tuple[str, str, bool] | None:
-        # Try the default method first, so a GET rule wins when no method is given.
-        if method is None:
-            rv = self._partial_build(endpoint, values, self.default_method, append_unknown)
-            if rv is not None:
-                return rv
-        first = None
+        """Build with the first fitting rule: ``(domain part, path, websocket)``.
+
+        Without a method, rules for the default method are tried first. A rule
+        on the bound (sub)domain beats one elsewhere.
+        """
+        rules = self.map._rules_by_endpoint.get(endpoint)
+        if not rules:
+            return None
         own = self.server_name if self.map.host_matching else self.subdomain
-        for rule in self.map._rules_by_endpoint.get(endpoint, ()):
-            if rule.suitable_for(values, method):
-                built = rule.build(values, append_unknown)
-                if built is not None:
-                    if built[0] == own:
-                        return built[0], built[1], rule.websocket
-                    if first is None:
-                        first = built[0], built[1], rule.websocket
-        return first
+        first = None
+        for attempt in (self.default_method, None) if method is None else (method,):
+            for rule in rules:
+                if rule.suitable_for(values, attempt):
+                    built = rule.build(values, append_unknown)
+                    if built is not None:
+                        if built[0] == own:
+                            return built[0], built[1], rule.websocket
+                        if first is None:
+                            first = built[0], built[1], rule.websocket
+            if first is not None:
+                return first
+        return None

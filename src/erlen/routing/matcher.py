@@ -75,7 +75,7 @@ class _Node:
 class _Dynamic:
     """A segment pattern with variables, leading to a child node."""
 
-    __slots__ = ("key", "order", "fullmatch", "slots", "child")
+    __slots__ = ("key", "order", "fullmatch", "slots", "whole", "child")
 
     def __init__(
         self,
@@ -88,6 +88,11 @@ class _Dynamic:
         self.order = order
         self.fullmatch = fullmatch
         self.slots = slots
+        # PERF: a segment that is exactly one variable ("<int:id>") takes the
+        # whole segment text; no group lookup, no _convert call.
+        self.whole: tuple[str, t.Callable[[str], t.Any] | None] | None = None
+        if len(key) == 1 and len(slots) == 1:
+            self.whole = (slots[0][0], slots[0][2])
         self.child = _Node()
 
 
@@ -276,8 +281,9 @@ def _walk(
     rule: Rule | None
     if i == n:
         for rule in node.rules:
-            if _accept(rule, method, websocket, miss):
+            if (rule.methods is None or method in rule.methods) and rule.websocket == websocket:
                 return rule
+            _accept(rule, method, websocket, miss)
         # "/a" against a rule "/a/": redirect (strict) or match (not strict).
         slash = node.static.get("")
         if slash is not None:
@@ -300,10 +306,22 @@ def _walk(
             m = dyn.fullmatch(seg)
             if m is None:
                 continue
-            if _convert(dyn.slots, m, vals):
-                rule = _walk(dyn.child, segs, i + 1, n, method, websocket, vals, miss)
-                if rule is not None:
-                    return rule
+            whole = dyn.whole
+            if whole is not None:
+                name, to_python = whole
+                if to_python is None:
+                    vals.append((name, seg))
+                else:
+                    try:
+                        vals.append((name, to_python(seg)))
+                    except ValidationError:
+                        continue
+            elif not _convert(dyn.slots, m, vals):
+                del vals[mark:]
+                continue
+            rule = _walk(dyn.child, segs, i + 1, n, method, websocket, vals, miss)
+            if rule is not None:
+                return rule
             del vals[mark:]
     if node.tails:
         rule = _match_tails(node.tails, "/".join(segs[i:]), method, websocket, vals, miss)

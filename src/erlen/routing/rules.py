@@ -105,6 +105,8 @@ def parse_converter_args(argstr: str) -> tuple[tuple[t.Any, ...], dict[str, t.An
 
 def parse_template(text: str, rule: str) -> list[Part]:
     """Split rule text into static strings and variables."""
+    if "<" not in text:
+        return [text] if text else []
     parts: list[Part] = []
     pos = 0
     end = len(text)
@@ -236,6 +238,24 @@ class _RuleTemplateFactory(RuleFactory):
 
 # A compiled builder item: static text, or (variable name, converter).
 _BuildItem: t.TypeAlias = str | tuple[str, BaseConverter]
+# A compiled builder: leading text, then (variable, to_url, text after it).
+_Builder: t.TypeAlias = tuple[str, tuple[tuple[str, t.Callable[[t.Any], str], str], ...]]
+
+
+def _make_builder(items: list[_BuildItem]) -> _Builder:
+    """Fold static text around each converter slot, for a join-free build."""
+    prefix = ""
+    slots: list[tuple[str, t.Callable[[t.Any], str], str]] = []
+    for item in items:
+        if isinstance(item, str):
+            if slots:
+                name, to_url, after = slots[-1]
+                slots[-1] = (name, to_url, after + item)
+            else:
+                prefix += item
+        else:
+            slots.append((item[0], item[1].to_url, ""))
+    return prefix, tuple(slots)
 
 
 class Rule(RuleFactory):
@@ -317,8 +337,9 @@ class Rule(RuleFactory):
         self._domain_parts: list[Part] = []
         self._segments: list[list[Part]] = []
         self._static_path: str | None = None
-        self._path_builder: list[_BuildItem] = []
-        self._domain_builder: list[_BuildItem] = []
+        self._path_builder: _Builder = ("", ())
+        self._domain_builder: _Builder = ("", ())
+        self._required: tuple[str, ...] = ()
         self._static_domain: str | None = None
         self._seq = 0
         self._check_redirect = False
@@ -422,65 +443,58 @@ class Rule(RuleFactory):
             domain = self.subdomain or ""
         self._domain_parts = parse_template(domain, self.rule)
         path = self.rule
-        if self.merge_slashes:
+        if self.merge_slashes and "//" in path:
             path = _merge_slashes_re.sub("/", path)
         path_parts = parse_template(path, self.rule)
         # The leading "/" is implied by the segment list.
-        assert isinstance(path_parts[0], str)
-        path_parts[0] = path_parts[0][1:]
-        if not path_parts[0]:
+        first = t.cast(str, path_parts[0])
+        if len(first) > 1:
+            path_parts[0] = first[1:]
+        else:
             del path_parts[0]
         self._segments = split_segments(path_parts)
 
-        self._domain_builder = []
+        domain_items: list[_BuildItem] = []
         for part in self._domain_parts:
             if isinstance(part, Variable):
-                self._domain_builder.append((part.name, self._make_converter(part)))
+                domain_items.append((part.name, self._make_converter(part)))
             else:
-                self._domain_builder.append(part)
-        builder: list[_BuildItem] = ["/"]
-        for index, segment in enumerate(self._segments):
-            if index:
-                builder.append("/")
+                domain_items.append(part)
+        path_items: list[_BuildItem] = []
+        static = True
+        for segment in self._segments:
+            path_items.append("/")
             for part in segment:
                 if isinstance(part, Variable):
-                    builder.append((part.name, self._make_converter(part)))
+                    path_items.append((part.name, self._make_converter(part)))
+                    static = False
                 else:
-                    builder.append(quote_path(part))
-        # Merge neighbouring static text so building joins fewer pieces.
-        merged: list[_BuildItem] = []
-        for item in builder:
-            if isinstance(item, str) and merged and isinstance(merged[-1], str):
-                merged[-1] += item
-            else:
-                merged.append(item)
-        self._path_builder = merged
-        if self._domain_builder and all(isinstance(x, str) for x in self._domain_builder):
-            self._static_domain = "".join(t.cast(list[str], self._domain_builder))
-        elif not self._domain_builder:
-            self._static_domain = ""
-        else:
-            self._static_domain = None
-        if all(isinstance(p, str) for seg in self._segments for p in seg):
+                    path_items.append(quote_path(part))
+        self._domain_builder = _make_builder(domain_items)
+        self._path_builder = _make_builder(path_items)
+        self._static_domain = self._domain_builder[0] if not self._domain_builder[1] else None
+        if static:
             self._static_path = "/" + "/".join(
-                t.cast(str, seg[0]) if seg else "" for seg in self._segments
+                "".join(t.cast(list[str], seg)) for seg in self._segments
             )
         else:
             self._static_path = None
+        self._required = tuple(self.arguments.difference(self.defaults or ()))
 
     # -- building -------------------------------------------------------
 
     def suitable_for(self, values: cabc.Mapping[str, t.Any], method: str | None = None) -> bool:
         """Whether this rule can build a URL from ``values`` for ``method``."""
-        if method is not None and self.methods is not None:
-            if method not in self.methods:
+        if method is not None and self.methods is not None and method not in self.methods:
+            return False
+        if self.map is None:
+            required: t.Iterable[str] = self.arguments.difference(self.defaults or ())
+        else:
+            required = self._required
+        for key in required:
+            if key not in values:
                 return False
-        defaults = self.defaults or ()
-        for key in self.arguments:
-            if key not in defaults and key not in values:
-                return False
-        if defaults:
-            assert self.defaults is not None
+        if self.defaults:
             for key, value in self.defaults.items():
                 if key in values and value != values[key]:
                     return False
@@ -497,30 +511,22 @@ class Rule(RuleFactory):
             path = self._fill(self._path_builder, values)
         except ValidationError:
             return None
-        if append_unknown:
+        if append_unknown and not values.keys() <= self.arguments:
             known = self.arguments
-            extra = [k for k in values if k not in known]
-            if extra:
-                query = self._encode_query([(k, values[k]) for k in extra])
-                if query:
-                    path = f"{path}?{query}"
+            query = self._encode_query([(k, v) for k, v in values.items() if k not in known])
+            if query:
+                path = f"{path}?{query}"
         return domain, path
 
-    def _fill(self, items: list[_BuildItem], values: cabc.Mapping[str, t.Any]) -> str:
-        out: list[str] = []
-        defaults = self.defaults
-        for item in items:
-            if isinstance(item, str):
-                out.append(item)
-            else:
-                name, conv = item
-                if name in values:
-                    value = values[name]
-                else:
-                    assert defaults is not None
-                    value = defaults[name]
-                out.append(conv.to_url(value))
-        return "".join(out)
+    def _fill(self, builder: _Builder, values: cabc.Mapping[str, t.Any]) -> str:
+        text, slots = builder
+        for name, to_url, after in slots:
+            try:
+                value = values[name]
+            except KeyError:
+                value = self.defaults[name]  # type: ignore[index]
+            text += to_url(value) + after
+        return text
 
     def _encode_query(self, items: list[tuple[str, t.Any]]) -> str:
         if self.map is None:
