@@ -48,13 +48,13 @@ def main() -> None:
         rows.append(
             (
                 f"match static, {n} rules",
-                f"{per_call(lambda: adapter.match(static_path), 200_000):.2f} us",
+                f"{per_call(lambda a=adapter, p=static_path: a.match(p), 200_000):.2f} us",
             )
         )
         rows.append(
             (
                 f"match dynamic, {n} rules",
-                f"{per_call(lambda: adapter.match(dynamic_path), 100_000):.2f} us",
+                f"{per_call(lambda a=adapter, p=dynamic_path: a.match(p), 100_000):.2f} us",
             )
         )
 

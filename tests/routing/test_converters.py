@@ -5,13 +5,13 @@ import uuid
 
 import pytest
 
+from erlen.http.exceptions import NotFound
 from erlen.routing import BaseConverter
 from erlen.routing import Map
 from erlen.routing import PathConverter
 from erlen.routing import Rule
 from erlen.routing import ValidationError
 from erlen.routing.rules import parse_converter_args
-from erlen.http.exceptions import NotFound
 
 
 def adapter(*rules: Rule, **kwargs: t.Any) -> t.Any:
