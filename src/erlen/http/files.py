@@ -102,7 +102,7 @@ def safe_join(directory: str, *pathnames: str) -> str | None:
     - segments ending in a dot or a space, which Windows aliases.
 
     Empty and ``.`` segments (``a//b``, ``a/./b``) collapse. Last, the
-    normalised result must lie inside ``os.path.normpath(directory)``, a
+    normalised result must lie inside the normalised ``directory``, a
     lexical check: symlinks inside the folder are followed, as the site's
     owner put them there.
     """
@@ -131,9 +131,10 @@ def safe_join(directory: str, *pathnames: str) -> str | None:
     # SECURITY: defence in depth. commonpath compares whole segments, unlike
     # commonprefix, which let Starlette serve "/static-secret" for "/static"
     # (CVE-2023-29159).
-    base = os.path.normpath(directory)
+    # abspath is lexical too (no symlinks resolved); it keeps "." comparable.
+    base = os.path.abspath(directory)
     try:
-        inside = os.path.commonpath([base, os.path.normpath(joined)]) == base
+        inside = os.path.commonpath([base, os.path.abspath(joined)]) == base
     except ValueError:  # different drives, or absolute mixed with relative
         return None
     return joined if inside else None
@@ -204,7 +205,7 @@ class RangeWrapper:
 
     def __init__(
         self,
-        iterable: cabc.Iterable[bytes] | FileWrapper,
+        iterable: cabc.Iterable[bytes | str] | FileWrapper,
         start_byte: int = 0,
         byte_range: int | None = None,
     ) -> None:
@@ -224,7 +225,7 @@ class RangeWrapper:
             # PERF: seek past the skipped bytes instead of reading them.
             file.seek(file.tell() + start_byte)
             self._file = file
-            self._iterator: cabc.Iterator[bytes] | None = None
+            self._iterator: cabc.Iterator[bytes | str] | None = None
         else:
             self._iterator = iter(iterable)
         self._to_skip = 0 if self._file is not None else start_byte

@@ -313,7 +313,7 @@ class Response:
 
     def __init__(
         self,
-        response: cabc.Iterable[str] | cabc.Iterable[bytes] | str | bytes | bytearray | None = None,
+        response: cabc.Iterable[str | bytes] | str | bytes | bytearray | None = None,
         status: int | str | None = None,
         headers: Headers
         | cabc.Mapping[str, t.Any]
@@ -973,6 +973,9 @@ class Response:
             self.response = RangeWrapper(self.response, start, stop - start)
 
 
+_DefaultResponse = Response
+
+
 def iri_to_uri(iri: str) -> str:
     """Percent-encode an IRI into a URI: non-ASCII and unsafe characters are escaped.
 
@@ -996,9 +999,19 @@ def iri_to_uri(iri: str) -> str:
     return url_quote(netloc_done, safe=":/?#[]@!$&'()*+,;=%")
 
 
+@t.overload
+def redirect(location: str, code: int = 302, Response: None = None) -> _DefaultResponse: ...
+@t.overload
+def redirect(location: str, code: int, Response: type[_R]) -> _R: ...
+@t.overload
+def redirect(location: str, code: int = 302, *, Response: type[_R]) -> _R: ...
+
+
 def redirect(
-    location: str, code: int = 302, Response: type[_R] | None = None
-) -> _R:  # Flask's argument name
+    location: str,
+    code: int = 302,
+    Response: type[_DefaultResponse] | None = None,  # Flask's argument name
+) -> _DefaultResponse:
     """A response redirecting the client to ``location`` (302 by default).
 
     The ``Location`` header gets ``location`` with non-ASCII and unsafe
@@ -1022,7 +1035,4 @@ def redirect(
     )
     response = cls(body, code, mimetype="text/html")
     response.headers["Location"] = iri_to_uri(location)
-    return t.cast(_R, response)
-
-
-_DefaultResponse = Response
+    return t.cast("_DefaultResponse", response)
