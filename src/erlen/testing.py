@@ -293,8 +293,6 @@ class EnvironBuilder:
         self._body: bytes | None = None
         self._closed_files: list[t.Any] = []
 
-        if isinstance(path, bytes):
-            path = path.decode("utf-8")
         url = urlsplit(path)
         if base_url is None:
             self._base_from_app(url.scheme, url.netloc, subdomain, url_scheme)
@@ -726,10 +724,6 @@ class _TestResponseMixin:
 _test_response_classes: dict[type[t.Any], type[t.Any]] = {}
 
 
-def _json_property(self: t.Any) -> t.Any:
-    return _json.loads(self.get_data(as_text=True))
-
-
 def _test_response_class(base: type[t.Any]) -> type[t.Any]:
     # One subclass per response class: isinstance checks against the app's
     # response class keep working, and repeated clients share the class.
@@ -737,9 +731,7 @@ def _test_response_class(base: type[t.Any]) -> type[t.Any]:
         return base
     cls = _test_response_classes.get(base)
     if cls is None:
-        namespace: dict[str, t.Any] = {"__module__": __name__}
-        if not hasattr(base, "json"):
-            namespace["json"] = property(_json_property, doc="The body parsed as JSON.")
+        namespace = {"__module__": __name__, "__test__": False}
         cls = type(f"Test{base.__name__}", (_TestResponseMixin, base), namespace)
         _test_response_classes[base] = cls
     return cls
@@ -1136,10 +1128,8 @@ class ErlenClient:
     @staticmethod
     def _replay_body(response: t.Any) -> t.IO[bytes]:
         old = response._test_environ
-        stream = old.get("wsgi.input")
+        stream = old["wsgi.input"]
         start = response._test_body_start
-        if stream is None:
-            return io.BytesIO()
         try:
             if start is None:
                 raise OSError("position unknown")

@@ -1312,3 +1312,145 @@ def request_url() -> str:
     from erlen import request
 
     return request.url
+
+
+# -- edge cases ----------------------------------------------------------------
+
+
+def test_form_with_other_charset() -> None:
+    body = EnvironBuilder(data={"k": "ü"}, charset="latin-1").get_environ()["wsgi.input"].read()
+    assert body == b"k=%FC"
+
+
+def test_pairs_with_list_values() -> None:
+    environ = EnvironBuilder(data=[("a", ["1", "2"])]).get_environ()
+    assert environ["wsgi.input"].read() == b"a=1&a=2"
+
+
+def test_multipart_text_file_bytes_field_and_none() -> None:
+    environ = EnvironBuilder(
+        data={"t": (io.StringIO("text ü"), "t.txt"), "b": b"\xff", "n": None}
+    ).get_environ()
+    parts = parse_multipart(environ["CONTENT_TYPE"], environ["wsgi.input"].read())
+    assert parts == [
+        ("b", None, "text/plain", b"\xff"),
+        ("t", "t.txt", "text/plain", "text ü".encode()),
+    ]
+
+
+def test_encode_multipart_skips_none() -> None:
+    _, body = encode_multipart({"a": None, "b": "1"}, boundary="X")
+    assert body == b'--X\r\nContent-Disposition: form-data; name="b"\r\n\r\n1\r\n--X--\r\n'
+
+
+def test_unseekable_file_is_read_once() -> None:
+    class OneShot(io.RawIOBase):
+        def readable(self) -> bool:
+            return True
+
+        def readall(self) -> bytes:
+            return b"once"
+
+        def tell(self) -> int:
+            raise OSError("not seekable")
+
+    environ = EnvironBuilder(data={"f": (OneShot(), "f.bin")}).get_environ()
+    parts = parse_multipart(environ["CONTENT_TYPE"], environ["wsgi.input"].read())
+    assert parts[0][3] == b"once"
+
+
+def test_input_stream_without_length() -> None:
+    class Unsized(io.RawIOBase):
+        def readable(self) -> bool:
+            return True
+
+        def tell(self) -> int:
+            raise OSError("not seekable")
+
+    environ = EnvironBuilder(input_stream=Unsized()).get_environ()
+    assert "CONTENT_LENGTH" not in environ
+
+
+def test_auth_string() -> None:
+    environ = EnvironBuilder(auth="Bearer token").get_environ()
+    assert environ["HTTP_AUTHORIZATION"] == "Bearer token"
+
+
+def test_get_request(app: t.Any) -> None:
+    from erlen.wrappers import Request
+
+    request = EnvironBuilder(app, "/p?a=1").get_request()
+    assert isinstance(request, Request)
+    assert request.args["a"] == "1"
+    plain = EnvironBuilder(path="/q").get_request()
+    assert plain.path == "/q"
+
+
+def test_builder_close_ignores_errors() -> None:
+    class BadClose(io.BytesIO):
+        def close(self) -> None:
+            raise OSError("cannot close")
+
+    builder = EnvironBuilder(data={"f": (BadClose(b"x"), "f.txt")})
+    builder.close()
+    assert builder.files["f"].filename == "f.txt"
+
+
+def test_ipv6_host() -> None:
+    environ = EnvironBuilder(base_url="http://[::1]:8080/").get_environ()
+    assert environ["SERVER_NAME"] == "[::1]"
+    assert environ["SERVER_PORT"] == "8080"
+    client = ErlenClient(cookie_app)
+    set_cookies(client, "v6=1", base_url="http://[::1]:8080/")
+    assert client.get_cookie("v6", domain="[::1]") is not None
+
+
+def test_environ_without_http_host_redirects_with_port() -> None:
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/redirect/302",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "8080",
+        "wsgi.url_scheme": "http",
+    }
+    response = ErlenClient(redirect_app).open(environ, follow_redirects=True)
+    info = json.loads(response.get_data())
+    assert info["PATH_INFO"] == "/target"
+    assert info["HTTP_HOST"] == "localhost:8080"
+
+
+def test_open_with_request_object() -> None:
+    client = ErlenClient(echo_app)
+    first = client.get("/again?x=1")
+    info = echo(client, first.request)
+    assert (info["PATH_INFO"], info["QUERY_STRING"]) == ("/again", "x=1")
+
+
+def test_response_request_can_be_set() -> None:
+    response = ErlenClient(echo_app).get("/")
+    marker = EnvironBuilder(path="/other").get_request()
+    response.request = marker
+    assert response.request is marker
+
+
+def test_closed_body_iterator_stops() -> None:
+    body, _, _ = run_wsgi_app(
+        tracked_app(TrackedBody([b"a", b"b"])), EnvironBuilder().get_environ()
+    )
+    iterator = iter(body)
+    assert next(iterator) == b"a"
+    t.cast(t.Any, body).close()
+    assert list(iterator) == []
+
+
+def test_bad_max_age_is_ignored() -> None:
+    client = ErlenClient(cookie_app)
+    set_cookies(client, "c=1; Max-Age=soon")
+    cookie = client.get_cookie("c")
+    assert cookie is not None
+    assert cookie.max_age is None
+
+
+def test_client_repr() -> None:
+    assert repr(ErlenClient(echo_app)).startswith("<ErlenClient <function echo_app")
