@@ -151,9 +151,13 @@ _PIECES = st.sampled_from(
 
 
 @FUZZ
-@given(st.lists(st.one_of(_PIECES, st.binary(max_size=40)), max_size=40), st.integers(1, 70))
-def test_multipart_body_fuzz_valid_boundary(pieces: list[bytes], step: int) -> None:
-    body = b"".join(pieces)
+@given(
+    st.sampled_from([b"", f"--{BOUNDARY}\r\n".encode()]),
+    st.lists(st.one_of(_PIECES, st.binary(max_size=40)), max_size=40),
+    st.integers(1, 70),
+)
+def test_multipart_body_fuzz_valid_boundary(start: bytes, pieces: list[bytes], step: int) -> None:
+    body = start + b"".join(pieces)
     r = request([("Content-Type", f"multipart/form-data; boundary={BOUNDARY}")], body)
     r.input_stream = t.cast(t.IO[bytes], ShortReads(body, step))
     touch_body(r)
@@ -318,3 +322,31 @@ def test_parts_limit_is_exact(count: int, limit: int, urlencoded: bool) -> None:
     else:
         assert count <= limit
         assert len(form) == count
+
+
+@FUZZ
+@given(
+    st.lists(st.tuples(_NAME, _VALUE), min_size=1, max_size=4),
+    st.lists(st.tuples(_NAME, _NAME, _FILE_DATA), max_size=2),
+    st.lists(
+        st.tuples(st.integers(0, 10_000), st.integers(0, 8), st.one_of(_PIECES, st.binary())),
+        min_size=1,
+        max_size=4,
+    ),
+    st.integers(1, 500),
+)
+def test_mutated_multipart_body_fuzz(
+    fields: list[tuple[str, str]],
+    files: list[tuple[str, str, bytes]],
+    edits: list[tuple[int, int, bytes]],
+    step: int,
+) -> None:
+    # Start from a valid body and splice pieces in, so that the parser gets
+    # deep into headers and data before something goes wrong.
+    body = encode_multipart(BOUNDARY, fields, files)
+    for position, cut, piece in edits:
+        position %= len(body) + 1
+        body = body[:position] + piece + body[position + cut :]
+    r = request([("Content-Type", f"multipart/form-data; boundary={BOUNDARY}")], body)
+    r.input_stream = t.cast(t.IO[bytes], ShortReads(body, step))
+    touch_body(r)

@@ -177,6 +177,7 @@ def test_host_drops_default_port(scheme: str, header: str, expected: str) -> Non
         ("https", ("srv", 80), "srv:80"),
         ("http", ("srv", None), "srv"),
         ("http", ("::1", 8000), "[::1]:8000"),
+        ("http", ("::1", None), "[::1]"),
         ("http", None, ""),
     ],
 )
@@ -297,6 +298,19 @@ def test_args() -> None:
     assert r.args is r.args
     with pytest.raises(BadRequestKeyError):
         r.args["missing"]
+
+
+def test_parameter_storage_class() -> None:
+    class MyDict(ImmutableMultiDict):
+        pass
+
+    class Custom(Request):
+        parameter_storage_class = MyDict
+
+    r = make(query=b"a=1", headers=[("Cookie", "c=2")], cls=Custom)
+    assert type(r.args) is MyDict
+    assert type(r.cookies) is MyDict
+    assert type(make(cls=Custom).args) is MyDict
 
 
 def test_args_empty() -> None:

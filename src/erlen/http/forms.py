@@ -11,6 +11,7 @@ becomes a 400.
 from __future__ import annotations
 
 import collections.abc as cabc
+import logging
 import typing as t
 
 from .datastructures import FileStorage
@@ -48,11 +49,18 @@ MAX_PART_HEADERS = 16
 _CHUNK_SIZE = 64 * 1024
 # RFC 2046 allows 70 characters; be lenient like browsers and other servers.
 _MAX_BOUNDARY_LENGTH = 200
+# python-multipart logs a warning for every malformed body; erlen turns each
+# one into a 400 instead, and a client must not be able to flood the logs.
+_QUIET_LOGGER = logging.Logger("erlen.http.forms.python_multipart")
+_QUIET_LOGGER.disabled = True
 _URLENCODED = "application/x-www-form-urlencoded"
 _MULTIPART = "multipart/form-data"
 
 
-def pairs_to_multidict(pairs: cabc.Iterable[tuple[str, t.Any]]) -> ImmutableMultiDict:
+def pairs_to_multidict(
+    pairs: cabc.Iterable[tuple[str, t.Any]],
+    cls: type[ImmutableMultiDict] = ImmutableMultiDict,
+) -> ImmutableMultiDict:
     """Group ``(key, value)`` pairs, in order, into an :class:`ImmutableMultiDict`."""
     lists: dict[str, list[t.Any]] = {}
     get = lists.get
@@ -62,7 +70,7 @@ def pairs_to_multidict(pairs: cabc.Iterable[tuple[str, t.Any]]) -> ImmutableMult
             lists[key] = [value]
         else:
             existing.append(value)
-    return ImmutableMultiDict._from_lists(lists)
+    return cls._from_lists(lists)
 
 
 def _memory_error(limit: int) -> RequestEntityTooLarge:
@@ -255,6 +263,7 @@ class _MultipartReader:
             )
         except TypeError:  # pragma: no cover - python-multipart < 0.0.27
             parser = MultipartParser(boundary, callbacks)
+        parser.logger = _QUIET_LOGGER
         started = False
         try:
             while not self.finished:

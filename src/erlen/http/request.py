@@ -227,10 +227,8 @@ class Request:
                 )
         elif self.server is not None:
             name, port = self.server
-            host = name
+            host = f"[{name}]" if ":" in name and not name.startswith("[") else name
             if port is not None and port != _DEFAULT_PORTS.get(self.scheme):
-                if ":" in name and not name.startswith("["):
-                    host = f"[{name}]"
                 host = f"{host}:{port}"
         else:
             host = ""
@@ -286,7 +284,7 @@ class Request:
         """
         if not self.query_string:
             return self.parameter_storage_class()
-        return pairs_to_multidict(parse_qsl(self.query_string))
+        return pairs_to_multidict(parse_qsl(self.query_string), self.parameter_storage_class)
 
     @cached_property
     def cookies(self) -> ImmutableMultiDict:
@@ -294,7 +292,7 @@ class Request:
         header = self.headers.get("Cookie")
         if not header:
             return self.parameter_storage_class()
-        return pairs_to_multidict(parse_cookie(header))
+        return pairs_to_multidict(parse_cookie(header), self.parameter_storage_class)
 
     # -- body --------------------------------------------------------------------
 
