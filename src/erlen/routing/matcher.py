@@ -145,7 +145,8 @@ def _compile(
             pattern.append(re.escape(part))
             static_len += len(part)
     try:
-        compiled = re.compile("".join(pattern))
+        # DOTALL: a "." in a converter regex also matches a decoded newline.
+        compiled = re.compile("".join(pattern), re.DOTALL)
     except re.error as e:
         raise ValueError(
             f"URL rule {rule.rule!r} compiles to an invalid regular expression"
