@@ -673,3 +673,39 @@ def test_cookie_round_trip(value: str) -> None:
     header = dump_cookie("k", value, path=None)
     assert parse_cookie(header) == [("k", value)]
     assert parse_cookie(f"x=1; {header}; y=2") == [("x", "1"), ("k", value), ("y", "2")]
+
+
+# -- edge cases found by line coverage ----------------------------------------
+
+
+def test_options_malformed_extended_values() -> None:
+    # charset'lang'value needs both quotes; otherwise the raw value is kept.
+    assert parse_options_header("a; f*=utf-8'only-one")[1] == {"f*": "utf-8'only-one"}
+    # A malformed first continuation drops the whole parameter.
+    assert parse_options_header("a; f*0*=utf-8'x; f*1=y")[1] == {}
+
+
+def test_accept_empty_or_huge_quality_dropped() -> None:
+    assert parse_accept_header("a;q=, b;q=0.12345678901, c;q=é, d") == [("d", 1.0)]
+
+
+def test_range_bad_end() -> None:
+    assert parse_range_header("bytes=0-x") is None
+
+
+def test_parse_date_more_shapes() -> None:
+    expected = datetime(1994, 11, 6, 8, 49, 37, tzinfo=UTC)
+    assert parse_date("Sun Nov  6 08:49:37 1994 GMT") == expected
+    assert parse_date("Sun Nov  6 08:49:37 1994 +0000") == expected
+    assert parse_date("Sun, 06 Nov 1994 08:xx:37 GMT") is None
+    assert parse_date("Sun, 06 Nov 1994 08:49:37 +01x0") is None
+
+
+def test_parse_cookie_space_after_quoted_value() -> None:
+    assert parse_cookie('a="x y"  ; b=1') == [("a", "x y"), ("b", "1")]
+    assert parse_cookie('a="x"\t') == [("a", "x")]
+
+
+def test_dump_cookie_bad_idna_domain() -> None:
+    with pytest.raises(ValueError, match="not a valid host name"):
+        dump_cookie("k", domain="é" * 70 + ".com")

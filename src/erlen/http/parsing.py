@@ -134,8 +134,6 @@ def _split_outside_quotes(value: str, sep: str) -> list[str]:
 def _percent_decode(data: bytes) -> bytes | None:
     # Strict: None when an escape is malformed.
     parts = data.split(b"%")
-    if len(parts) == 1:
-        return data
     out = [parts[0]]
     append = out.append
     table = _HEX_TO_BYTE

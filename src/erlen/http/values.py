@@ -990,8 +990,7 @@ class ETags(cabc.Collection[str]):
     def contains_raw(self, etag: str) -> bool:
         """Compare a quoted tag (``W/"x"`` weakly, ``"x"`` strongly)."""
         tag, weak = unquote_etag(etag)
-        if tag is None:
-            return False
+        assert tag is not None  # only None for a None input
         return self.contains_weak(tag) if weak else self.contains(tag)
 
     def __call__(
