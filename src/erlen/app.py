@@ -569,7 +569,8 @@ class Erlen(Scaffold):
         ctx = t.cast(RequestContext, _cv_ctx.get())
         if not self._got_first_request:
             self._freeze()
-        return pipeline.run_sync(pipeline.handle(self, ctx, pipeline.call_blocking))
+        plan = pipeline.current_plan(self)
+        return pipeline.run_sync(pipeline.handle(self, ctx, plan, pipeline.call_blocking))
 
     def preprocess_request(self) -> t.Any:
         """Run url value preprocessors and before_request functions; a value ends the request."""
@@ -687,7 +688,9 @@ class Erlen(Scaffold):
                 if self._overrides:
                     response = self._run_overridden(ctx)
                 else:
-                    response = pipeline.run_sync(pipeline.handle(self, ctx, pipeline.call_blocking))
+                    response, error = pipeline.run_sync(
+                        pipeline.respond(self, ctx, pipeline.call_blocking)
+                    )
             except Exception as e:
                 error = e
                 response = self.handle_exception(e)

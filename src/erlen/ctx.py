@@ -147,6 +147,7 @@ class RequestContext(AppContext):
         self.flashes: list[tuple[str, str]] | None = None
         self._after_request_functions: list[cabc.Callable[[Response], Response]] = []
         self._owns_app_context = True
+        self._torn_down = False
 
     @property
     def session(self) -> SessionMixin:
@@ -179,7 +180,10 @@ class RequestContext(AppContext):
         app = self.app
         last = len(self._tokens) == 1
         try:
-            if last:
+            # A context re-pushed after its end (the test client keeps the last
+            # one for inspection) is torn down only once.
+            if last and not self._torn_down:
+                self._torn_down = True
                 if exc is _sentinel:
                     exc = sys.exc_info()[1]
                 if app._has_teardown_request:

@@ -95,21 +95,27 @@ def run_sync(coro: cabc.Coroutine[t.Any, t.Any, _T]) -> _T:
 # -- the pipeline ----------------------------------------------------------------
 
 
-async def handle(app: Erlen, ctx: RequestContext, call: Call) -> Response:
-    """Handle the request of ``ctx`` (already pushed) and return the response."""
+async def respond(app: Erlen, ctx: RequestContext, call: Call) -> tuple[Response, Exception | None]:
+    """Handle the request of ``ctx`` (already pushed): the response, and the unhandled
+    error if there was one (for the teardown functions)."""
     plan = app._match_request(ctx)
     try:
-        try:
-            if request_started.receivers:
-                request_started.send(app, _async_wrapper=app.ensure_sync)
-            rv = await preprocess(app, ctx, plan, call)
-            if rv is None:
-                rv = await dispatch(app, ctx, plan, call)
-        except Exception as e:
-            rv = await handle_user_exception(app, ctx, plan, e, call)
-        return await finalize(app, ctx, plan, rv, call)
+        return await handle(app, ctx, plan, call), None
     except Exception as e:
-        return await handle_exception(app, ctx, plan, e, call)
+        return await handle_exception(app, ctx, plan, e, call), e
+
+
+async def handle(app: Erlen, ctx: RequestContext, plan: Plan, call: Call) -> Response:
+    """Flask's full dispatch: hooks, the view, error handlers and the finished response."""
+    try:
+        if request_started.receivers:
+            request_started.send(app, _async_wrapper=app.ensure_sync)
+        rv = await preprocess(app, ctx, plan, call)
+        if rv is None:
+            rv = await dispatch(app, ctx, plan, call)
+    except Exception as e:
+        rv = await handle_user_exception(app, ctx, plan, e, call)
+    return await finalize(app, ctx, plan, rv, call)
 
 
 async def preprocess(app: Erlen, ctx: RequestContext, plan: Plan, call: Call) -> t.Any:
