@@ -38,6 +38,12 @@ from ..http.parsing import parse_date
 from .provider import _default
 
 
+def _require_str(value: t.Any, what: str) -> None:
+    # Loading must fail with ValueError, not AttributeError, on a malformed payload.
+    if not isinstance(value, str):
+        raise ValueError(f"Tagged {what} {value!r} is not a string.")
+
+
 class JSONTag:
     """One tagged type: how to recognise it, and how to turn it into JSON and back.
 
@@ -91,6 +97,8 @@ class TagDict(JSONTag):
         return {f"{key}__": self.serializer.tag(item)}
 
     def to_python(self, value: t.Any) -> t.Any:
+        if not isinstance(value, dict) or len(value) != 1:
+            raise ValueError(f"Tagged dict {value!r} is not a one-key object.")
         ((key, item),) = value.items()
         return {key[:-2]: item}
 
@@ -125,6 +133,8 @@ class TagTuple(JSONTag):
         return [tag(item) for item in value]
 
     def to_python(self, value: t.Any) -> t.Any:
+        if not isinstance(value, list):
+            raise ValueError(f"Tagged tuple {value!r} is not a list.")
         return tuple(value)
 
 
@@ -158,6 +168,7 @@ class TagBytes(JSONTag):
     def to_python(self, value: t.Any) -> t.Any:
         # SECURITY: validate, so a malformed payload is an error rather than
         # silently dropped characters.
+        _require_str(value, "bytes")
         return b64decode(value, validate=True)
 
 
@@ -177,6 +188,7 @@ class TagMarkup(JSONTag):
         return str(value.__html__())
 
     def to_python(self, value: t.Any) -> t.Any:
+        _require_str(value, "Markup")
         return Markup(value)
 
 
@@ -193,6 +205,7 @@ class TagUUID(JSONTag):
         return value.hex
 
     def to_python(self, value: t.Any) -> t.Any:
+        _require_str(value, "UUID")
         return UUID(value)
 
 
@@ -213,6 +226,7 @@ class TagDateTime(JSONTag):
         return http_date(value)
 
     def to_python(self, value: t.Any) -> t.Any:
+        _require_str(value, "datetime")
         result = parse_date(value)
         if result is None:
             raise ValueError(f"Tagged datetime {value!r} is not an HTTP date.")
@@ -305,7 +319,8 @@ class TaggedJSONSerializer:
     def loads(self, value: str | bytes) -> t.Any:
         """A value back from a tagged JSON string.
 
-        :raises ValueError: the text is not JSON, or a tagged value is malformed.
+        :raises ValueError: the text is not JSON, or a tagged value is malformed
+            (a custom tag's ``to_python`` may raise other errors).
         """
         # PERF: json calls untag on each object bottom-up, in C's loop, so no
         # second walk over the data is needed.
