@@ -759,3 +759,120 @@ def test_tls_with_devcert(tmp_path: Path) -> None:
     assert env["wsgi.url_scheme"] == "https"
     assert env["PATH_INFO"] == "/secure"
     assert again["PATH_INFO"] == "/again"
+
+
+def test_adhoc_tls() -> None:
+    pytest.importorskip("cryptography")
+    client_context = ssl.create_default_context()
+    client_context.check_hostname = False
+    client_context.verify_mode = ssl.CERT_NONE
+    with serving(hello, ssl_context="adhoc", threaded=True) as server:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT) as raw:
+            with client_context.wrap_socket(raw, server_hostname="localhost") as tls:
+                tls.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                data = b""
+                while chunk := tls.recv(65536):
+                    data += chunk
+    assert data.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert data.endswith(b"Hello, World!")
+
+
+def test_adhoc_tls_without_cryptography_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "cryptography", None)
+    with pytest.raises(RuntimeError, match="pip install cryptography"):
+        make_server("127.0.0.1", 0, hello, ssl_context="adhoc")
+
+
+def test_large_unread_body_closes_but_response_arrives() -> None:
+    with serving(ignore_body) as server, Client(server.port) as c:
+        size = 4 << 20  # beyond what the server drains
+        c.send(b"POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % size)
+        c.send(b"x" * 65536)
+        r = c.read()
+        assert r.body == b"/big"
+        assert r.headers["connection"] == "close"
+
+
+def test_threaded_environ_flags() -> None:
+    with serving(echo_environ, threaded=True) as server, Client(server.port) as c:
+        env = json.loads(c.get().body)
+    assert env["wsgi.multithread"] is True
+    assert env["wsgi.multiprocess"] is False
+
+
+def test_ipv6_loopback() -> None:
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6")
+    try:
+        server = make_server("::1", 0, hello, log_requests=False)
+    except OSError:
+        pytest.skip("cannot bind ::1")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with socket.create_connection(("::1", server.port), timeout=TIMEOUT) as sock:
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: [::1]\r\nConnection: close\r\n\r\n")
+            data = b""
+            while chunk := sock.recv(65536):
+                data += chunk
+    finally:
+        server.shutdown(TIMEOUT)
+        thread.join(TIMEOUT)
+        server.server_close()
+    assert data.endswith(b"Hello, World!")
+
+
+RUN_SIMPLE_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    sys.path.insert(0, {src!r})
+    from erlen.dev.serving import bind_socket, run_simple
+
+    def app(environ, start_response):
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    port = bind_socket("127.0.0.1", 0).getsockname()[1]  # a free port
+    print(port, flush=True)
+    run_simple("127.0.0.1", port, app, threaded=True)
+    print("exited cleanly", flush=True)
+    """
+)
+
+
+@pytest.mark.dev_server
+def test_run_simple_banner_and_clean_ctrl_c() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", RUN_SIMPLE_SCRIPT.format(src=SRC)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    try:
+        assert proc.stdout is not None
+        port = int(proc.stdout.readline())
+        deadline = time.monotonic() + TIMEOUT
+        while True:  # wait until it answers
+            try:
+                with Client(port) as c:
+                    assert c.get().body == b"ok"
+                break
+            except ConnectionRefusedError:
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=TIMEOUT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=TIMEOUT)
+    text = err.decode()
+    assert proc.returncode == 0
+    assert out.decode().strip() == "exited cleanly"
+    assert "WARNING: This is a development server." in text
+    assert f" * Running on http://127.0.0.1:{port}" in text
+    assert "Press CTRL+C to quit" in text
+    assert '"GET / HTTP/1.1" 200 -' in text
+    assert "Traceback" not in text

@@ -165,9 +165,8 @@ class _EmptyInput:
     def drain(self, limit: int) -> bool:
         return True
 
-    @property
-    def started(self) -> bool:
-        return False
+    started = False
+    done = True
 
 
 EMPTY_INPUT = _EmptyInput()
@@ -176,13 +175,13 @@ EMPTY_INPUT = _EmptyInput()
 class _BodyInput:
     """``wsgi.input`` base: buffered ``read``/``readline`` over ``_raw``."""
 
-    __slots__ = ("_conn", "_pending", "started", "_done")
+    __slots__ = ("_conn", "_pending", "started", "done")
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
         self._pending = b""
         self.started = False
-        self._done = False
+        self.done = False
 
     def _raw(self, size: int) -> bytes:
         raise NotImplementedError
@@ -192,7 +191,7 @@ class _BodyInput:
         if not self.started:
             self.started = True
             self._conn.send_continue()
-        if self._done:
+        if self.done:
             return b""
         try:
             data = self._raw(size)
@@ -201,7 +200,7 @@ class _BodyInput:
                 f"The client sent no request body data for {self._conn.request_timeout:g} seconds."
             ) from None
         if not data:
-            self._done = True
+            self.done = True
         return data
 
     def read(self, size: int | None = -1) -> bytes:
@@ -391,6 +390,7 @@ class Connection:
         "continue_pending",
         "headers_sent",
         "idle",
+        "dirty",
     )
 
     def __init__(self, sock: socket.socket, address: t.Any, settings: Settings) -> None:
@@ -411,14 +411,34 @@ class Connection:
         self.continue_pending = False
         self.headers_sent = False
         self.idle = True
+        self.dirty = False
 
     # -- low-level IO ---------------------------------------------------
 
     def close(self) -> None:
+        """Close the socket; after a request left unread, close gently.
+
+        Closing with unread input makes the kernel send a reset, which can
+        destroy the response (say a 400) before the client reads it. So
+        shut down our side first and discard what still arrives, briefly.
+        """
+        sock = self.sock
         try:
-            self.sock.close()
+            if self.dirty:
+                self.dirty = False
+                sock.shutdown(socket.SHUT_WR)
+                sock.settimeout(0.2)
+                deadline = time.monotonic() + 1.0
+                seen = 0
+                while time.monotonic() < deadline and seen < DRAIN_LIMIT:
+                    data = sock.recv(RECV_SIZE)
+                    if not data:
+                        break
+                    seen += len(data)
         except OSError:
             pass
+        finally:
+            sock.close()
 
     def has_buffered(self) -> bool:
         """Whether bytes of a next (pipelined) request are already here."""
@@ -706,6 +726,7 @@ class Connection:
                 return False
             environ, request_line, v11, keep, body = self._parse_head(head)
         except _HTTPError as e:
+            self.dirty = True
             self.send_error(e.status, e.message)
             first = (head or bytes(self.buf)).split(b"\r\n", 1)[0][:200]
             self._log(first.decode("latin-1"), int(e.status[:3]))
@@ -716,7 +737,7 @@ class Connection:
         self.sock.settimeout(self.request_timeout)
         self.headers_sent = False
         settings = self.settings
-        exchange = _Exchange(self, environ["REQUEST_METHOD"] == "HEAD", v11, keep)
+        exchange = _Exchange(self, environ["REQUEST_METHOD"] == "HEAD", v11, keep, body)
         if settings.stopping():
             exchange.keep = False
         result: cabc.Iterable[bytes] | None = None
@@ -738,13 +759,14 @@ class Connection:
         if settings.log_request is not None:
             settings.log_request(self.client, request_line, exchange.code)
         keep = exchange.keep
-        if keep and body is not EMPTY_INPUT:
-            if self.continue_pending:
-                # The client may still be waiting to send the body: don't guess.
-                keep = False
-            else:
+        if not body.done:
+            if keep and not self.continue_pending:
                 self.sock.settimeout(min(self.request_timeout, 5.0))
                 keep = body.drain(DRAIN_LIMIT)
+            else:
+                keep = False
+            # Unread input still on its way: close gently (see close()).
+            self.dirty = not keep
         self.continue_pending = False
         self.idle = True
         return keep
@@ -780,10 +802,19 @@ class _Exchange:
         "chunked",
         "length",
         "sent",
+        "body",
     )
 
-    def __init__(self, conn: Connection, head_only: bool, v11: bool, keep: bool) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        head_only: bool,
+        v11: bool,
+        keep: bool,
+        body: _BodyInput | _EmptyInput,
+    ) -> None:
         self.conn = conn
+        self.body = body
         self.head_only = head_only
         self.v11 = v11
         self.keep = keep
@@ -894,6 +925,9 @@ class _Exchange:
             else:
                 self.keep = False
         self.length = None if bodyless else length
+        body = self.body
+        if isinstance(body, _LengthInput) and body.remaining > DRAIN_LIMIT:
+            self.keep = False  # too much unread body to drain: say so now
         if self.conn.continue_pending or self.conn.settings.stopping():
             # A client still waiting for 100 Continue may or may not send
             # its body now: closing is the only unambiguous way on.

@@ -396,8 +396,9 @@ class DevServer:
         except BaseException:
             self.socket.close()
             raise
-        self.server_address: tuple[t.Any, ...] = self.socket.getsockname()
-        self.port: int = self.server_address[1]
+        address = self.socket.getsockname()
+        self.server_address: t.Any = address
+        self.port: int = address[1] if isinstance(address, tuple) else 0
         self._stop = False
         self._running = threading.Event()
         self._stopped = threading.Event()
@@ -494,7 +495,7 @@ class DevServer:
         except OSError:
             pass
 
-    def _accept(self) -> Connection | None:
+    def _accept(self) -> tuple[socket.socket, t.Any] | None:
         try:
             sock, address = self.socket.accept()
         except (BlockingIOError, InterruptedError, ConnectionAbortedError):
@@ -510,16 +511,24 @@ class DevServer:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             sock.settimeout(self.request_timeout)
             if self.ssl_context is not None:
-                tls = self.ssl_context.wrap_socket(
+                sock = self.ssl_context.wrap_socket(
                     sock, server_side=True, do_handshake_on_connect=False
                 )
-                sock = tls
-                tls.do_handshake()
-        except (OSError, ValueError) as e:
-            # A bad or impatient client: no traceback, one debug line.
-            logger.debug("TLS handshake with %s failed: %s", address, e)
+        except OSError:
             sock.close()
             return None
+        return sock, address
+
+    def _connect(self, sock: socket.socket, address: t.Any) -> Connection | None:
+        """Finish the TLS handshake (if any) and wrap the socket."""
+        if isinstance(sock, ssl.SSLSocket):
+            try:
+                sock.do_handshake()
+            except (OSError, ValueError) as e:
+                # A bad or impatient client: no traceback, one debug line.
+                logger.debug("TLS handshake with %s failed: %s", address, e)
+                sock.close()
+                return None
         return Connection(sock, address, self._settings)
 
     def _serve_loop(self) -> None:
@@ -560,16 +569,18 @@ class DevServer:
     _is_child = False
 
     def _on_accept(self, sel: selectors.BaseSelector, idle: dict[Connection, float]) -> None:
-        conn = self._accept()
-        if conn is None:
+        accepted = self._accept()
+        if accepted is None:
             return
         if self.threaded:
-            thread = threading.Thread(target=self._serve_connection, args=(conn,), daemon=True)
+            thread = threading.Thread(target=self._serve_connection, args=accepted, daemon=True)
             with self._lock:
                 self._threads.add(thread)
-                self._connections.add(conn)
             thread.start()
         else:
+            conn = self._connect(*accepted)
+            if conn is None:
+                return
             sel.register(conn.sock, selectors.EVENT_READ, conn)
             idle[conn] = time.monotonic() + self.request_timeout
 
@@ -589,15 +600,25 @@ class DevServer:
             sel.unregister(conn.sock)
             conn.close()
 
-    def _serve_connection(self, conn: Connection) -> None:
+    def _serve_connection(self, sock: socket.socket, address: t.Any) -> None:
+        conn = None
         try:
-            conn.serve()
+            conn = self._connect(sock, address)
+            if conn is None:
+                return
+            with self._lock:
+                self._connections.add(conn)
+            if not self._stop:
+                conn.serve()
         except Exception:
             logger.exception("Unexpected error while serving a connection.")
         finally:
             with self._lock:
-                self._connections.discard(conn)
+                if conn is not None:
+                    self._connections.discard(conn)
                 self._threads.discard(threading.current_thread())
+            if conn is not None:
+                conn.close()
 
     def _stop_threads(self, timeout: float = 5.0) -> None:
         """Wake idle keep-alive threads and join all, for at most ``timeout``."""
