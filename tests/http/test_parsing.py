@@ -495,7 +495,7 @@ def test_http_date_now() -> None:
 
 def test_http_date_now_cached_per_second(monkeypatch: pytest.MonkeyPatch) -> None:
     now = [784111777.2]
-    monkeypatch.setattr(parsing.time, "time", lambda: now[0])
+    monkeypatch.setattr(time, "time", lambda: now[0])
     assert http_date() == "Sun, 06 Nov 1994 08:49:37 GMT"
     now[0] = 784111777.9
     assert http_date() == "Sun, 06 Nov 1994 08:49:37 GMT"
