@@ -385,3 +385,21 @@ def test_unrelated_rule_does_not_change_winner() -> None:
 def test_same_path_insertion_order() -> None:
     a = bind(Rule("/a", endpoint="first"), Rule("/a", endpoint="second"))
     assert a.match("/a") == ("first", {})
+
+
+def test_bind_to_host() -> None:
+    url_map = Map([Rule("/", endpoint="main"), Rule("/", subdomain="<user>", endpoint="user")])
+    a = url_map.bind_to_host("Bob.Example.com", server_name="example.com")
+    assert a.subdomain == "bob"
+    assert a.match("/") == ("user", {"user": "bob"})
+    a = url_map.bind_to_host("example.com:443", server_name="example.com:443", url_scheme="https")
+    assert a.server_name == "example.com"
+    assert a.match("/") == ("main", {})
+    a = url_map.bind_to_host("a.b.example.com:80", server_name="example.com:80")
+    assert a.subdomain == "a.b"
+    assert url_map.bind_to_host("other.org", server_name="example.com").subdomain == "<invalid>"
+    a = url_map.bind_to_host("localhost:5000")
+    assert (a.server_name, a.subdomain) == ("localhost:5000", "")
+    assert url_map.bind_to_host("x.org", subdomain="api").subdomain == "api"
+    hosts = Map([Rule("/", host="x.org", endpoint="x")], host_matching=True)
+    assert hosts.bind_to_host("X.org").match("/") == ("x", {})

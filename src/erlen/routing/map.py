@@ -154,6 +154,46 @@ class Map:
             query_args,
         )
 
+    def bind_to_host(
+        self,
+        host: str,
+        server_name: str | None = None,
+        script_name: str | None = None,
+        subdomain: str | None = None,
+        url_scheme: str = "http",
+        default_method: str = "GET",
+        path_info: str | None = None,
+        query_args: cabc.Mapping[str, t.Any] | str | None = None,
+    ) -> MapAdapter:
+        """Bind for a request to ``host``, deriving the subdomain from ``server_name``.
+
+        The sans-IO part of Werkzeug's ``bind_to_environ``: without
+        ``server_name`` the request host is the server name. A host outside
+        ``server_name`` gets the subdomain ``"<invalid>"``, so matching fails
+        with 404 rather than serving the wrong site.
+        """
+        host = host.lower()
+        if server_name is None:
+            server_name = host
+        else:
+            server_name = server_name.lower()
+            # COMPAT: the request host omits the default port; so must this.
+            if url_scheme in ("http", "ws") and server_name.endswith(":80"):
+                server_name = server_name[:-3]
+            elif url_scheme in ("https", "wss") and server_name.endswith(":443"):
+                server_name = server_name[:-4]
+        if subdomain is None and not self.host_matching:
+            current = host.split(".")
+            real = server_name.split(".")
+            offset = -len(real)
+            if current[offset:] != real:
+                subdomain = "<invalid>"
+            else:
+                subdomain = ".".join(filter(None, current[:offset]))
+        return self.bind(
+            server_name, script_name, subdomain, url_scheme, default_method, path_info, query_args
+        )
+
     def __repr__(self) -> str:
         rules = ",\n ".join(repr(rule) for rule in self._rules)
         return f"{type(self).__name__}([{rules}])"

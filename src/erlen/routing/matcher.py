@@ -46,6 +46,9 @@ __all__ = ["Matcher"]
 # (variable name, regex group name, to_python or None when it is the identity)
 _Slot = tuple[str, str, t.Callable[[str], t.Any] | None]
 _Values = list[tuple[str, t.Any]]
+_Compiled = tuple[
+    t.Callable[[str], "re.Match[str] | None"], tuple[_Slot, ...], int, tuple[int, ...]
+]
 
 
 class SlashRequired(Exception):
@@ -123,9 +126,7 @@ def _to_python(conv: BaseConverter) -> t.Callable[[str], t.Any] | None:
     return conv.to_python
 
 
-def _compile(
-    parts: t.Sequence[Part | None], rule: Rule
-) -> tuple[t.Callable[[str], re.Match[str] | None], tuple[_Slot, ...], int, tuple[int, ...]]:
+def _compile(parts: t.Sequence[Part | None], rule: Rule) -> _Compiled:
     """Compile parts (None marks a ``/``) into a regex, its slots and weights."""
     pattern = []
     slots: list[_Slot] = []
@@ -176,6 +177,7 @@ class Matcher:
         #: ``{domain: {path: [rules]}}`` for rules without variables.
         self.static: dict[str, dict[str, list[Rule]]] = {}
         self._seq = 0
+        self._compiled: dict[tuple[t.Any, ...], _Compiled] = {}
 
     # -- building -------------------------------------------------------
 
@@ -220,11 +222,17 @@ class Matcher:
             if child is None:
                 child = node.static[key] = _Node()
             return child
-        dyn_key = tuple(p if isinstance(p, str) else tuple(p) for p in parts)
+        dyn_key = tuple(
+            p if isinstance(p, str) else (*p, type(rule._converters[p.name])) for p in parts
+        )
         for dyn in node.dynamic:
             if dyn.key == dyn_key:
                 return dyn.child
-        fullmatch, slots, static_len, weights = _compile(parts, rule)
+        # PERF: many rules share segment shapes ("<int:id>"); compile each once.
+        compiled = self._compiled.get(dyn_key)
+        if compiled is None:
+            compiled = self._compiled[dyn_key] = _compile(parts, rule)
+        fullmatch, slots, static_len, weights = compiled
         dyn = _Dynamic(dyn_key, (-static_len, weights, seq), fullmatch, slots)
         bisect.insort(node.dynamic, dyn, key=lambda x: x.order)
         return dyn.child
