@@ -554,8 +554,12 @@ def test_idle_keep_alive_connection_closed_after_timeout() -> None:
         assert 0.2 < time.monotonic() - started < 3
 
 
-def test_slow_request_head_times_out() -> None:
-    with serving(hello, request_timeout=0.3) as server, Client(server.port) as c:
+@pytest.mark.parametrize("threaded", [False, True])
+def test_slow_request_head_times_out(threaded: bool) -> None:
+    with (
+        serving(hello, request_timeout=0.3, threaded=threaded) as server,
+        Client(server.port) as c,
+    ):
         c.send(b"GET / HTTP/1.1\r\nHost: x\r\n")  # never finished
         assert c.read().status == 408
         assert c.closed_by_server()
@@ -568,6 +572,18 @@ def test_single_threaded_server_multiplexes_keep_alive_connections() -> None:
             # An idle keep-alive connection does not block another client.
             assert b.get().status == 200
             assert a.get().status == 200
+
+
+def test_single_threaded_server_not_stalled_by_slow_head() -> None:
+    with serving(echo_environ) as server:
+        with Client(server.port) as slow, Client(server.port) as fast:
+            slow.send(b"GET /slow HTTP/1.1\r\nHost: x\r\n")
+            time.sleep(0.05)
+            assert json.loads(fast.get("/fast").body)["PATH_INFO"] == "/fast"
+            slow.send(b"X-Late: 1\r\n\r\n")
+            env = json.loads(slow.read().body)
+            assert env["PATH_INFO"] == "/slow"
+            assert env["HTTP_X_LATE"] == "1"
 
 
 def test_threaded_serves_slow_requests_concurrently() -> None:

@@ -391,6 +391,7 @@ class Connection:
         "headers_sent",
         "idle",
         "dirty",
+        "head_deadline",
     )
 
     def __init__(self, sock: socket.socket, address: t.Any, settings: Settings) -> None:
@@ -412,6 +413,8 @@ class Connection:
         self.headers_sent = False
         self.idle = True
         self.dirty = False
+        #: When the request head being received must be complete (0: none).
+        self.head_deadline = 0.0
 
     # -- low-level IO ---------------------------------------------------
 
@@ -491,6 +494,17 @@ class Connection:
             self.continue_pending = False
             self.send(b"HTTP/1.1 100 Continue\r\n\r\n")
 
+    def expire(self) -> None:
+        """Close a connection whose deadline passed (408 if mid-head)."""
+        if self.head_deadline and self.buf:
+            self.dirty = True
+            self.send_error(
+                "408 Request Timeout",
+                f"The request headers did not arrive within {self.request_timeout:g} seconds.",
+            )
+            self._log(bytes(self.buf.split(b"\r\n", 1)[0][:200]).decode("latin-1"), 408)
+        self.close()
+
     def send_error(self, status: str, message: str) -> None:
         """Answer a refused request with a short plain-text body and close."""
         body = (message + "\n").encode("utf-8", "replace")
@@ -507,11 +521,26 @@ class Connection:
 
     # -- request head ---------------------------------------------------
 
-    def _read_head(self, idle_timeout: float) -> bytes | None:
-        """The next request head, or None if the client closed or went idle."""
+    def _read_head(self, idle_timeout: float, poll: bool) -> bytes | None:
+        """The next request head, or None if the client closed or went idle.
+
+        With ``poll`` (a selector said the socket is readable) receive once
+        and return b"" if the head is still incomplete, so that one slow
+        client cannot stall a single-threaded server; call again when the
+        socket is readable, before ``head_deadline``.
+        """
         buf = self.buf
         sock = self.sock
-        if not buf:
+        if poll and self.head_deadline:
+            sock.settimeout(self.request_timeout)
+            try:
+                data = sock.recv(RECV_SIZE)
+            except OSError:
+                return None
+            if not data:
+                return None
+            buf += data
+        elif not buf:
             sock.settimeout(idle_timeout)
             try:
                 data = sock.recv(RECV_SIZE)
@@ -521,7 +550,9 @@ class Connection:
                 return None
             buf += data
         self.idle = False
-        deadline = time.monotonic() + self.request_timeout
+        if not self.head_deadline:
+            self.head_deadline = time.monotonic() + self.request_timeout
+        deadline = self.head_deadline
         start = 0
         while True:
             # Robustness: ignore empty lines before a request line.
@@ -531,6 +562,7 @@ class Connection:
             if 0 <= end <= MAX_HEAD:
                 head = bytes(buf[:end])
                 del buf[: end + 4]
+                self.head_deadline = 0.0
                 return head
             size = len(buf) if end < 0 else end
             line_end = buf.find(b"\r\n", 0, MAX_REQUEST_LINE + 2)
@@ -548,6 +580,8 @@ class Connection:
                 )
             start = max(size - 3, 0)
             remaining = deadline - time.monotonic()
+            if poll and remaining > 0:
+                return b""
             if remaining <= 0:
                 raise _HTTPError(
                     "408 Request Timeout",
@@ -716,14 +750,18 @@ class Connection:
 
     # -- one request ----------------------------------------------------
 
-    def handle_request(self, idle_timeout: float) -> bool:
-        """Read, run and answer one request; True if the connection stays open."""
+    def handle_request(self, idle_timeout: float, poll: bool = False) -> bool:
+        """Read, run and answer one request; True if the connection stays open.
+
+        With ``poll``, True and a set ``head_deadline`` mean the request head
+        is incomplete: call again when the socket is readable.
+        """
         self.idle = True
         head: bytes | None = None
         try:
-            head = self._read_head(idle_timeout)
-            if head is None:
-                return False
+            head = self._read_head(idle_timeout, poll)
+            if not head:
+                return head is not None
             environ, request_line, v11, keep, body = self._parse_head(head)
         except _HTTPError as e:
             self.dirty = True

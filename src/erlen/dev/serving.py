@@ -558,7 +558,7 @@ class DevServer:
                             if deadline <= now:
                                 del idle[conn]
                                 sel.unregister(conn.sock)
-                                conn.close()
+                                conn.expire()
                     if parent is not None and os.getppid() != parent:
                         break  # orphaned: the supervisor died
             finally:
@@ -590,11 +590,14 @@ class DevServer:
         idle: dict[Connection, float],
         conn: Connection,
     ) -> None:
-        keep = conn.handle_request(self.keep_alive_timeout)
-        while keep and not self._stop and conn.has_buffered():
-            keep = conn.handle_request(self.keep_alive_timeout)  # pipelined
-        if keep and not self._stop:
-            idle[conn] = time.monotonic() + self.keep_alive_timeout
+        timeout = self.keep_alive_timeout
+        keep = conn.handle_request(timeout, poll=True)
+        while keep and not self._stop and not conn.head_deadline and conn.has_buffered():
+            keep = conn.handle_request(timeout, poll=True)  # pipelined
+        if keep and conn.head_deadline:
+            idle[conn] = conn.head_deadline  # a partial head: wait for the rest
+        elif keep and not self._stop:
+            idle[conn] = time.monotonic() + timeout
         else:
             del idle[conn]
             sel.unregister(conn.sock)
