@@ -176,6 +176,7 @@ def test_file_wrapper_iterates_and_closes() -> None:
     assert iter(w) is w
     assert list(w) == [b"abcd", b"efgh", b"ij"]
     assert w.filelike is f
+    assert w.is_whole
     assert w.seekable()
     assert w.seek(2) == 2
     assert w.tell() == 2
@@ -210,6 +211,7 @@ def test_range_wrapper_seeks_in_files() -> None:
     f = CountingFile(bytes(range(100)) * 100)  # 10,000 bytes
     w = RangeWrapper(FileWrapper(f, buffer_size=64), 9000, 100)
     assert iter(w) is w
+    assert not w.is_whole
     data = b"".join(w)
     assert data == (bytes(range(100)) * 100)[9000:9100]
     assert f.bytes_read == 100  # seeked, not read through

@@ -478,17 +478,37 @@ def test_content_range() -> None:
 
 def test_www_authenticate() -> None:
     r = Response()
-    assert r.www_authenticate == []
-    r.www_authenticate = WWWAuthenticate("basic", {"realm": "Login"})
+    unset = r.www_authenticate
+    assert unset.type == "basic"
+    assert "WWW-Authenticate" not in r.headers
+    unset.realm = "Login"  # editing the placeholder sets the header
     assert r.headers["WWW-Authenticate"] == 'Basic realm="Login"'
-    challenge = r.www_authenticate[0]
-    assert challenge.type == "basic"
+    challenge = r.www_authenticate
+    assert challenge.realm == "Login"
     challenge.realm = "Other"
     assert r.headers["WWW-Authenticate"] == 'Basic realm="Other"'
+    r.www_authenticate = WWWAuthenticate("bearer")
+    assert r.headers["WWW-Authenticate"] == "Bearer"
     r.www_authenticate = [WWWAuthenticate("bearer"), 'Basic realm="x"']
     assert r.headers.getlist("WWW-Authenticate") == ["Bearer", 'Basic realm="x"']
+    assert r.www_authenticate.type == "bearer"  # the first one
     r.www_authenticate = None
     assert "WWW-Authenticate" not in r.headers
+    r.www_authenticate = "Basic"
+    del r.www_authenticate
+    assert "WWW-Authenticate" not in r.headers
+
+
+def test_deleting_header_properties() -> None:
+    r = Response("x")
+    r.location = "/a"
+    del r.location
+    del r.content_length
+    r.vary = "Cookie"
+    del r.vary
+    r.last_modified = LM
+    del r.last_modified
+    assert list(r.headers) == [("Content-Type", "text/plain; charset=utf-8")]
 
 
 # -- cookies -----------------------------------------------------------------------------

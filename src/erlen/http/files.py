@@ -153,6 +153,10 @@ class FileWrapper:
     range can seek instead of reading what it skips.
     """
 
+    #: The body is the whole file from its position, so a server's
+    #: ``wsgi.file_wrapper`` (``sendfile``) may send ``file`` directly.
+    is_whole = True
+
     def __init__(self, file: t.IO[bytes], buffer_size: int = 8192) -> None:
         self.file = file
         self.buffer_size = buffer_size
@@ -202,6 +206,9 @@ class RangeWrapper:
     at the end. Positions count from where the body was when wrapped.
     ``byte_range=None`` means to the end. ``close()`` closes the body.
     """
+
+    #: Only part of the file: a server must not send ``file`` as a whole.
+    is_whole = False
 
     def __init__(
         self,

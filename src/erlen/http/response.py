@@ -163,6 +163,13 @@ def _date_value(value: datetime | int | float | str) -> str:
     return http_date(value)
 
 
+def _deleter(name: str) -> cabc.Callable[[Response], None]:
+    def fdel(self: Response) -> None:
+        self.headers.remove(name)
+
+    return fdel
+
+
 def _header_property(name: str, doc: str) -> t.Any:
     # A plain string header: reading gives the value or None, None deletes it.
     def fget(self: Response) -> str | None:
@@ -174,7 +181,7 @@ def _header_property(name: str, doc: str) -> t.Any:
         else:
             self.headers[name] = value
 
-    return property(fget, fset, doc=doc)
+    return property(fget, fset, _deleter(name), doc=doc)
 
 
 def _int_header_property(name: str, doc: str) -> t.Any:
@@ -193,7 +200,7 @@ def _int_header_property(name: str, doc: str) -> t.Any:
         else:
             self.headers[name] = str(value)
 
-    return property(fget, fset, doc=doc)
+    return property(fget, fset, _deleter(name), doc=doc)
 
 
 def _date_property(name: str, doc: str) -> t.Any:
@@ -206,7 +213,7 @@ def _date_property(name: str, doc: str) -> t.Any:
         else:
             self.headers[name] = _date_value(value)
 
-    return property(fget, fset, doc=doc)
+    return property(fget, fset, _deleter(name), doc=doc)
 
 
 def _set_property(name: str, doc: str) -> t.Any:
@@ -228,7 +235,7 @@ def _set_property(name: str, doc: str) -> t.Any:
         else:
             self.headers[name] = dump_header(value)
 
-    return property(fget, fset, doc=doc)
+    return property(fget, fset, _deleter(name), doc=doc)
 
 
 class _ParamsDict(dict[str, str]):
@@ -682,24 +689,32 @@ class Response:
             self.headers["Content-Range"] = value.to_header()
 
     @property
-    def www_authenticate(self) -> list[WWWAuthenticate]:
-        """The ``WWW-Authenticate`` challenges; changing one writes the headers back."""
-        challenges: list[WWWAuthenticate] = []
+    def www_authenticate(self) -> WWWAuthenticate:
+        """The first ``WWW-Authenticate`` challenge; changing it writes the header.
 
-        def on_update(_: WWWAuthenticate) -> None:
-            self.www_authenticate = challenges
+        When the header is unset this is an empty ``Basic`` challenge, so
+        ``response.www_authenticate.realm = "Login"`` sets it. Assign a list to
+        send several challenges (editing those items doesn't write back).
+        """
 
-        for value in self.headers.getlist("WWW-Authenticate"):
-            parsed = WWWAuthenticate.from_header(value, on_update)
-            if parsed is not None:
-                challenges.append(parsed)
-        return challenges
+        def on_update(challenge: WWWAuthenticate) -> None:
+            self.www_authenticate = challenge
+
+        # COMPAT: Werkzeug's shape: one object, and a Basic one when unset.
+        value = WWWAuthenticate.from_header(self.headers.get("WWW-Authenticate"), on_update)
+        if value is None:
+            value = WWWAuthenticate("basic", on_update=on_update)
+        return value
+
+    @www_authenticate.deleter
+    def www_authenticate(self) -> None:
+        self.headers.remove("WWW-Authenticate")
 
     @www_authenticate.setter
     def www_authenticate(
         self, value: WWWAuthenticate | str | cabc.Iterable[WWWAuthenticate | str] | None
     ) -> None:
-        if not value:
+        if value is None or value == "" or value == []:
             self.headers.remove("WWW-Authenticate")
             return
         items = [value] if isinstance(value, WWWAuthenticate | str) else list(value)
