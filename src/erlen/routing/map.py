@@ -172,16 +172,13 @@ class Map:
         ``server_name`` gets the subdomain ``"<invalid>"``, so matching fails
         with 404 rather than serving the wrong site.
         """
-        host = host.lower()
+        # COMPAT: like the request host, compare without the default port.
+        default_port = ":443" if url_scheme in ("https", "wss") else ":80"
+        host = host.lower().removesuffix(default_port)
         if server_name is None:
             server_name = host
         else:
-            server_name = server_name.lower()
-            # COMPAT: the request host omits the default port; so must this.
-            if url_scheme in ("http", "ws") and server_name.endswith(":80"):
-                server_name = server_name[:-3]
-            elif url_scheme in ("https", "wss") and server_name.endswith(":443"):
-                server_name = server_name[:-4]
+            server_name = server_name.lower().removesuffix(default_port)
         if subdomain is None and not self.host_matching:
             current = host.split(".")
             real = server_name.split(".")
