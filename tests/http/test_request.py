@@ -795,6 +795,15 @@ def test_get_json_hostile_bodies_are_400(body: bytes) -> None:
     assert str(info.value.description).startswith("Failed to decode JSON object: ")
 
 
+def test_get_json_silent_result_is_cached_apart() -> None:
+    # COMPAT: a silent None is not returned to a later non-silent call.
+    r = make("POST", headers=JSON, body=b"{bad")
+    assert r.get_json(silent=True) is None
+    with pytest.raises(BadRequest):
+        r.get_json()
+    assert r.get_json(silent=True) is None
+
+
 def test_get_json_cache_false() -> None:
     r = make("POST", headers=JSON, body=b"[1]")
     assert r.get_json(cache=False) == [1]
