@@ -15,7 +15,7 @@ from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
 
-from itsdangerous import BadSignature
+from itsdangerous import BadData
 from itsdangerous import URLSafeTimedSerializer
 
 from .json.tag import TaggedJSONSerializer
@@ -363,9 +363,9 @@ class SecureCookieSessionInterface(SessionInterface):
             max_age = int(app.permanent_session_lifetime.total_seconds())
             try:
                 data = signer.loads(value, max_age=max_age)
-            except (BadSignature, ValueError, TypeError):
-                # SECURITY: BadSignature covers tampering and expiry; the others
-                # a payload that verifies but doesn't decode. Start afresh.
+            except (BadData, ValueError, TypeError):
+                # SECURITY: BadData covers tampering, expiry and a payload that
+                # verifies but doesn't decode. Start afresh, never fail the request.
                 data = None
             if isinstance(data, dict):
                 return self.session_class(data)
