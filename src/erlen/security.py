@@ -12,6 +12,10 @@ import hmac
 import secrets
 import string
 
+# COMPAT: ``werkzeug.security.safe_join`` ports as ``erlen.security.safe_join``; there is
+# one hardened joiner, in erlen.http.files.
+from .http.files import safe_join as safe_join
+
 #: The characters salts are drawn from (letters and digits, so a salt never
 #: contains the ``$`` separator).
 SALT_CHARS = string.ascii_letters + string.digits

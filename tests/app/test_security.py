@@ -8,6 +8,7 @@ import string
 import pytest
 
 from erlen import security
+from erlen.http import files
 from erlen.security import DEFAULT_PBKDF2_ITERATIONS
 from erlen.security import SALT_CHARS
 from erlen.security import check_password_hash
@@ -174,3 +175,8 @@ def test_wrong_digest_length_or_case_is_false() -> None:
     method, salt, digest = stored.split("$")
     assert check_password_hash(f"{method}${salt}${digest}", "pw") is True
     assert check_password_hash(f"{method}${salt}x${digest}", "pw") is False
+
+
+def test_safe_join_is_the_one_hardened_joiner() -> None:
+    assert security.safe_join is files.safe_join
+    assert security.safe_join("/srv", "../etc/passwd") is None
