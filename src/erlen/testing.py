@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import collections.abc as cabc
+import contextlib
 import dataclasses
 import io
 import json as _json
@@ -142,10 +143,8 @@ def _read_file(stream: t.Any, charset: str) -> bytes:
         pos = None
     data = stream.read()
     if pos is not None:
-        try:
+        with contextlib.suppress(OSError, ValueError):
             stream.seek(pos)
-        except (OSError, ValueError):
-            pass
     if isinstance(data, str):
         return data.encode(charset)
     return bytes(data)
@@ -549,10 +548,7 @@ class EnvironBuilder:
     def close(self) -> None:
         """Close the files added to the form; safe to call more than once."""
         for _, value in self.files.items(multi=True):
-            try:
-                value.close()
-            except Exception:
-                pass
+            value.close()
 
     def __enter__(self) -> EnvironBuilder:
         return self
@@ -833,6 +829,8 @@ class Cookie:
         return self._expiry is not None and self._expiry <= now
 
     def _matches(self, server_name: str, path: str) -> bool:
+        # COMPAT: Secure cookies are sent over http too, as Flask's client does,
+        # so apps with SESSION_COOKIE_SECURE can be tested without https URLs.
         domain = self.domain
         host_ok = server_name == domain or (
             not self.origin_only and server_name.endswith("." + domain)
@@ -1019,16 +1017,22 @@ class ErlenClient:
         # Contexts kept from an earlier request must not leak into this one.
         self._pop_preserved()
         explicit_cookie = environ.get("HTTP_COOKIE")
-        response = self._run(environ, buffered, explicit_cookie)
-        if follow_redirects:
-            response = self._follow(response, buffered, explicit_cookie)
-        self._push_preserved()
+        try:
+            response = self._run(environ, buffered, explicit_cookie)
+            if follow_redirects:
+                response = self._follow(response, buffered, explicit_cookie)
+        finally:
+            # Also after an error the app let through, so it can be inspected.
+            self._push_preserved()
         return response
 
     def _run(self, environ: WSGIEnviron, buffered: bool, explicit_cookie: str | None) -> t.Any:
         self._add_cookies(environ, explicit_cookie)
         if self.preserve_context:
             environ[PRESERVE_CONTEXT_KEY] = self._new_contexts.append
+        else:
+            # A reused environ may still carry the key from an earlier request.
+            environ.pop(PRESERVE_CONTEXT_KEY, None)
         stream = environ.get("wsgi.input")
         try:
             body_start: int | None = stream.tell() if stream is not None else None

@@ -1367,7 +1367,7 @@ def test_input_stream_without_length() -> None:
         def tell(self) -> int:
             raise OSError("not seekable")
 
-    environ = EnvironBuilder(input_stream=Unsized()).get_environ()
+    environ = EnvironBuilder(input_stream=t.cast(t.IO[bytes], Unsized())).get_environ()
     assert "CONTENT_LENGTH" not in environ
 
 
@@ -1454,3 +1454,35 @@ def test_bad_max_age_is_ignored() -> None:
 
 def test_client_repr() -> None:
     assert repr(ErlenClient(echo_app)).startswith("<ErlenClient <function echo_app")
+
+
+def test_context_kept_after_app_error() -> None:
+    log: list[str] = []
+
+    def app(environ: Environ, start_response: StartResponse) -> list[bytes]:
+        environ[PRESERVE_CONTEXT_KEY](FakeContext("failed", log))
+        raise LookupError("view failed")
+
+    client = ErlenClient(app)
+    with client:
+        with pytest.raises(LookupError):
+            client.get("/")
+        assert log == ["push failed"]
+    assert log == ["push failed", "pop failed"]
+
+
+def test_reused_environ_does_not_preserve_outside_with() -> None:
+    log: list[str] = []
+    client = ErlenClient(context_app(log))
+    with client:
+        response = client.get("/a")
+    environ = response.request.environ
+    assert PRESERVE_CONTEXT_KEY in environ
+    client.open(environ)
+    assert log == ["run /a", "push /a", "pop /a", "run /a"]
+
+
+def test_secure_cookie_is_sent_over_http() -> None:
+    client = ErlenClient(cookie_app)
+    set_cookies(client, "s=1; Secure")
+    assert sent_cookies(client) == "s=1"
