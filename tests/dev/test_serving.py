@@ -20,6 +20,9 @@ import typing as t
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
 
 from erlen.dev.serving import AddressInUse
 from erlen.dev.serving import DevServer
@@ -281,6 +284,45 @@ def test_chunked_upload_read_by_app() -> None:
         assert "CONTENT_LENGTH" not in env
         assert env["wsgi.input_terminated"] is True
         assert c.get("/after").status == 200
+
+
+def body_echo(environ: Environ, start_response: StartResponse) -> list[bytes]:
+    stream = environ["wsgi.input"]
+    parts = []
+    while chunk := stream.read(7):  # small reads cross chunk boundaries
+        parts.append(chunk)
+    start_response("200 OK", [])
+    return [b"".join(parts)]
+
+
+def test_chunked_bodies_roundtrip_however_they_are_split() -> None:
+    with serving(body_echo) as server:
+
+        @settings(max_examples=40, deadline=None)
+        @given(
+            body=st.binary(max_size=600),
+            sizes=st.lists(st.integers(1, 50), min_size=1, max_size=20),
+            cuts=st.lists(st.integers(1, 40), max_size=10),
+        )
+        def check(body: bytes, sizes: list[int], cuts: list[int]) -> None:
+            wire = [b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"]
+            rest, i = body, 0
+            while rest:
+                size = sizes[i % len(sizes)]
+                i += 1
+                wire.append(b"%x\r\n%s\r\n" % (len(rest[:size]), rest[:size]))
+                rest = rest[size:]
+            wire.append(b"0\r\n\r\n")
+            data = b"".join(wire)
+            with Client(server.port) as c:
+                for cut in cuts:
+                    c.send(data[:cut])
+                    data = data[cut:]
+                c.send(data)
+                assert c.read().body == body
+                assert c.get().status == 200  # the connection is still in sync
+
+        check()
 
 
 def test_invalid_chunked_body_is_400() -> None:
