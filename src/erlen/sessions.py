@@ -70,7 +70,10 @@ class SecureCookieSession(dict[str, t.Any], SessionMixin):
     accessed = False
     new = False
 
-    def __init__(self, initial: cabc.Mapping[str, t.Any] | None = None) -> None:
+    def __init__(
+        self,
+        initial: cabc.Mapping[str, t.Any] | cabc.Iterable[tuple[str, t.Any]] | None = None,
+    ) -> None:
         if initial is None:
             super().__init__()
         else:
