@@ -578,6 +578,14 @@ def test_parse_cookie(header: str | None, expected: list[tuple[str, str]]) -> No
     assert parse_cookie(header) == expected
 
 
+def test_parse_cookie_latin1_view_of_utf8() -> None:
+    raw = "a=é; b=日本".encode()
+    assert parse_cookie(raw.decode("latin-1")) == [("a", "é"), ("b", "日本")]
+    # Not UTF-8 underneath: kept as given.
+    assert parse_cookie("a=\xe9") == [("a", "\xe9")]
+    assert parse_cookie("a=日本") == [("a", "日本")]
+
+
 def test_parse_cookie_bytes() -> None:
     assert parse_cookie("a=é; b=\xff".encode("latin-1")) == [("a", "\ufffd"), ("b", "\ufffd")]
     assert parse_cookie("a=é".encode()) == [("a", "é")]

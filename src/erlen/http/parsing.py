@@ -1106,12 +1106,20 @@ def parse_cookie(header: str | bytes | None) -> list[tuple[str, str]]:
 
     Tolerant: malformed pairs are skipped and it never raises. Quoted values
     lose their quotes and backslash/octal escapes. ``bytes`` are decoded as
-    UTF-8.
+    UTF-8; a ``str`` holding the latin-1 view of UTF-8 bytes (as WSGI gives
+    header values) is re-decoded as UTF-8.
     """
     if not header:
         return []
     if isinstance(header, bytes):
         header = header.decode("utf-8", "replace")
+    elif not header.isascii():
+        # COMPAT: WSGI and ASGI header strings are the latin-1 view of the
+        # raw bytes; browsers send UTF-8, so recover it when it is there.
+        try:
+            header = header.encode("latin-1").decode("utf-8")
+        except UnicodeError:
+            pass
     out: list[tuple[str, str]] = []
     i = 0
     n = len(header)
