@@ -22,6 +22,18 @@ import time
 import typing as t
 from urllib.parse import unquote_to_bytes
 
+from ._body import EMPTY_INPUT
+from ._body import MAX_HEADER_LINE
+from ._body import RECV_SIZE
+from ._body import BodyInput
+from ._body import BodyTimeout
+from ._body import ChunkedInput
+from ._body import ClientDisconnected
+from ._body import EmptyInput
+from ._body import FileWrapper
+from ._body import InvalidChunkedBody
+from ._body import LengthInput
+
 if t.TYPE_CHECKING:
     from types import TracebackType
 
@@ -33,40 +45,19 @@ logger = logging.getLogger("erlen.serving")
 
 #: Longest request line accepted (414 beyond).
 MAX_REQUEST_LINE = 8192
-#: Longest header line accepted (431 beyond).
-MAX_HEADER_LINE = 8192
 #: Most header fields accepted in one request (431 beyond).
 MAX_HEADERS = 100
 #: Largest request head (request line and headers) accepted (431 beyond).
 MAX_HEAD = 65536
-#: Longest chunk-size line (with extensions) in a chunked body.
-MAX_CHUNK_LINE = 4096
-#: Largest trailer section of a chunked body.
-MAX_TRAILERS = 16384
 #: Unread body bytes drained before the next request; more closes instead.
 DRAIN_LIMIT = 1 << 20
-#: Bytes asked of the socket per receive.
-RECV_SIZE = 65536
 
 SERVER_SOFTWARE = "erlen-dev"
 
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _TOKEN_STR = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _BAD_TARGET = re.compile(rb"[\x00-\x20\x7f]")
-_HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")
 _NO_BODY_STATUS = frozenset({204, 304})
-
-
-class ClientDisconnected(ConnectionError):
-    """The client closed the connection before sending the whole body."""
-
-
-class InvalidChunkedBody(ValueError):
-    """The client sent a malformed ``Transfer-Encoding: chunked`` body."""
-
-
-class BodyTimeout(TimeoutError):
-    """The client stopped sending the request body for too long."""
 
 
 class _HTTPError(Exception):
@@ -122,230 +113,6 @@ def _environ_key(name: bytes) -> str:
     if len(_ENV_KEYS) < 2048:
         _ENV_KEYS[name] = key
     return key
-
-
-class FileWrapper:
-    """``wsgi.file_wrapper``: iterate a file in blocks, or ``sendfile`` it."""
-
-    def __init__(self, filelike: t.Any, blksize: int = 65536) -> None:
-        self.filelike = filelike
-        self.blksize = blksize
-
-    def __iter__(self) -> cabc.Iterator[bytes]:
-        read = self.filelike.read
-        while True:
-            data = read(self.blksize)
-            if not data:
-                return
-            yield data
-
-    def close(self) -> None:
-        close = getattr(self.filelike, "close", None)
-        if close is not None:
-            close()
-
-
-class _EmptyInput:
-    """``wsgi.input`` for requests without a body; shared and stateless."""
-
-    __slots__ = ()
-
-    def read(self, size: int | None = -1) -> bytes:
-        return b""
-
-    def readline(self, size: int | None = -1) -> bytes:
-        return b""
-
-    def readlines(self, hint: int | None = -1) -> list[bytes]:
-        return []
-
-    def __iter__(self) -> cabc.Iterator[bytes]:
-        return iter(())
-
-    def drain(self, limit: int) -> bool:
-        return True
-
-    started = False
-    done = True
-
-
-EMPTY_INPUT = _EmptyInput()
-
-
-class _BodyInput:
-    """``wsgi.input`` base: buffered ``read``/``readline`` over ``_raw``."""
-
-    __slots__ = ("_conn", "_pending", "started", "done")
-
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-        self._pending = b""
-        self.started = False
-        self.done = False
-
-    def _raw(self, size: int) -> bytes:
-        raise NotImplementedError
-
-    def _next(self, size: int) -> bytes:
-        # Every body read goes through here: 100 Continue and timeouts.
-        if not self.started:
-            self.started = True
-            self._conn.send_continue()
-        if self.done:
-            return b""
-        try:
-            data = self._raw(size)
-        except TimeoutError:
-            raise BodyTimeout(
-                f"The client sent no request body data for {self._conn.request_timeout:g} seconds."
-            ) from None
-        if not data:
-            self.done = True
-        return data
-
-    def read(self, size: int | None = -1) -> bytes:
-        pending = self._pending
-        if size is None or size < 0:
-            parts = [pending]
-            self._pending = b""
-            while chunk := self._next(RECV_SIZE):
-                parts.append(chunk)
-            return b"".join(parts)
-        if len(pending) >= size:
-            self._pending = pending[size:]
-            return pending[:size]
-        parts = [pending]
-        have = len(pending)
-        self._pending = b""
-        while have < size:
-            chunk = self._next(size - have)
-            if not chunk:
-                break
-            parts.append(chunk)
-            have += len(chunk)
-        return b"".join(parts)
-
-    def readline(self, size: int | None = -1) -> bytes:
-        limit = -1 if size is None else size
-        while True:
-            pending = self._pending
-            end = pending.find(b"\n", 0, limit if limit >= 0 else len(pending))
-            if end >= 0:
-                cut = end + 1
-                break
-            if 0 <= limit <= len(pending):
-                cut = limit
-                break
-            chunk = self._next(RECV_SIZE)
-            if not chunk:
-                cut = len(pending)
-                break
-            self._pending = pending + chunk
-        line = self._pending[:cut]
-        self._pending = self._pending[cut:]
-        return line
-
-    def readlines(self, hint: int | None = -1) -> list[bytes]:
-        lines = []
-        total = 0
-        while line := self.readline():
-            lines.append(line)
-            total += len(line)
-            if hint is not None and 0 < hint <= total:
-                break
-        return lines
-
-    def __iter__(self) -> cabc.Iterator[bytes]:
-        while line := self.readline():
-            yield line
-
-    def drain(self, limit: int) -> bool:
-        """Discard the rest of the body; False if that failed or passed ``limit``."""
-        self._pending = b""
-        self.started = True  # no 100 Continue for a body we throw away
-        seen = 0
-        try:
-            while chunk := self._next(RECV_SIZE):
-                seen += len(chunk)
-                if seen > limit:
-                    return False
-        except (OSError, ValueError):
-            return False
-        return True
-
-
-class _LengthInput(_BodyInput):
-    """A ``Content-Length`` body; never reads past its last byte."""
-
-    __slots__ = ("remaining", "length")
-
-    def __init__(self, conn: Connection, length: int) -> None:
-        super().__init__(conn)
-        self.remaining = length
-        self.length = length
-
-    def _raw(self, size: int) -> bytes:
-        if self.remaining <= 0:
-            return b""
-        data = self._conn.read_some(min(size, self.remaining))
-        if not data:
-            raise ClientDisconnected(
-                f"The client closed the connection after sending"
-                f" {self.length - self.remaining} of {self.length} body bytes."
-            )
-        self.remaining -= len(data)
-        return data
-
-    def drain(self, limit: int) -> bool:
-        if self.remaining - len(self._pending) > limit:
-            return False
-        return super().drain(limit)
-
-
-class _ChunkedInput(_BodyInput):
-    """A ``Transfer-Encoding: chunked`` body, decoded as it is read."""
-
-    __slots__ = ("_left", "_need_crlf")
-
-    def __init__(self, conn: Connection) -> None:
-        super().__init__(conn)
-        self._left = 0
-        self._need_crlf = False
-
-    def _raw(self, size: int) -> bytes:
-        conn = self._conn
-        if self._left == 0:
-            if self._need_crlf:
-                if conn.read_line(2) != b"":
-                    raise InvalidChunkedBody("Chunk data is not followed by CRLF.")
-                self._need_crlf = False
-            line = conn.read_line(MAX_CHUNK_LINE)
-            size_field = line.split(b";", 1)[0].rstrip(b" \t")
-            if not _HEX.fullmatch(size_field):
-                raise InvalidChunkedBody(f"Invalid chunk size line {line[:40]!r}.")
-            chunk_size = int(size_field, 16)
-            if chunk_size == 0:
-                self._read_trailers()
-                return b""
-            self._left = chunk_size
-        data = conn.read_some(min(size, self._left))
-        if not data:
-            raise ClientDisconnected(
-                "The client closed the connection in the middle of a chunked body."
-            )
-        self._left -= len(data)
-        if self._left == 0:
-            self._need_crlf = True
-        return data
-
-    def _read_trailers(self) -> None:
-        total = 0
-        while line := self._conn.read_line(MAX_HEADER_LINE):
-            total += len(line) + 2
-            if total > MAX_TRAILERS:
-                raise InvalidChunkedBody(
-                    f"The chunked body's trailers exceed {MAX_TRAILERS} bytes."
-                )
 
 
 class Settings:
@@ -598,7 +365,7 @@ class Connection:
 
     def _parse_head(
         self, head: bytes
-    ) -> tuple[dict[str, t.Any], str, bool, bool, _BodyInput | _EmptyInput]:
+    ) -> tuple[dict[str, t.Any], str, bool, bool, BodyInput | EmptyInput]:
         """Build the environ from a request head; raise _HTTPError if invalid."""
         lines = head.split(b"\r\n")
         if (
@@ -702,7 +469,7 @@ class Connection:
         environ["SERVER_PROTOCOL"] = protocol
 
         # Body framing.
-        body: _BodyInput | _EmptyInput = EMPTY_INPUT
+        body: BodyInput | EmptyInput = EMPTY_INPUT
         te = environ.get("HTTP_TRANSFER_ENCODING")
         cl = environ.get("CONTENT_LENGTH")
         if te is not None:
@@ -719,7 +486,7 @@ class Connection:
                     "501 Not Implemented",
                     f"Transfer-Encoding {te!r} is not supported; use 'chunked'.",
                 )
-            body = _ChunkedInput(self)
+            body = ChunkedInput(self)
         elif cl is not None:
             if not (cl.isascii() and cl.isdigit() and len(cl) <= 18):
                 raise _HTTPError(
@@ -728,7 +495,7 @@ class Connection:
                 )
             length = int(cl)
             if length:
-                body = _LengthInput(self, length)
+                body = LengthInput(self, length)
         environ["wsgi.input"] = body
 
         expect = environ.get("HTTP_EXPECT")
@@ -849,7 +616,7 @@ class _Exchange:
         head_only: bool,
         v11: bool,
         keep: bool,
-        body: _BodyInput | _EmptyInput,
+        body: BodyInput | EmptyInput,
     ) -> None:
         self.conn = conn
         self.body = body
@@ -948,7 +715,7 @@ class _Exchange:
         bodyless = self.head_only or code < 200 or code in _NO_BODY_STATUS
         if close:
             self.keep = False
-        if length is None and total is not None and (not bodyless or self.head_only):
+        if length is None and total is not None and (not bodyless or (self.head_only and total)):
             length = total
             lines.append(f"Content-Length: {total}\r\n")
         if bodyless:
@@ -964,7 +731,7 @@ class _Exchange:
                 self.keep = False
         self.length = None if bodyless else length
         body = self.body
-        if isinstance(body, _LengthInput) and body.remaining > DRAIN_LIMIT:
+        if isinstance(body, LengthInput) and body.remaining > DRAIN_LIMIT:
             self.keep = False  # too much unread body to drain: say so now
         if self.conn.continue_pending or self.conn.settings.stopping():
             # A client still waiting for 100 Continue may or may not send
