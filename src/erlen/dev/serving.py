@@ -151,6 +151,13 @@ def bind_socket(host: str, port: int, backlog: int = 128) -> socket.socket:
         except OSError as e:
             if e.errno == errno.EADDRINUSE:
                 raise AddressInUse(errno.EADDRINUSE, _address_in_use_message(bare, port)) from None
+            if e.errno == errno.EACCES:
+                raise PermissionError(
+                    errno.EACCES,
+                    f"Permission denied to listen on port {port} on {bare}: ports"
+                    " below 1024 usually need administrator rights. Use a port"
+                    " above 1024 with `--port` (or `port=`), e.g. 5000.",
+                ) from None
             raise
         sock.listen(backlog)
     except BaseException:
@@ -716,7 +723,7 @@ def run_simple(
             keep_alive_timeout=keep_alive_timeout,
             log_requests=log_requests,
         )
-    except AddressInUse as e:
+    except (AddressInUse, PermissionError) as e:
         print(e.strerror, file=sys.stderr)
         sys.exit(1)
     try:
