@@ -934,3 +934,21 @@ def test_run_simple_banner_and_clean_ctrl_c() -> None:
     assert "Press CTRL+C to quit" in text
     assert '"GET / HTTP/1.1" 200 -' in text
     assert "Traceback" not in text
+
+
+def test_environ_and_calls_pass_wsgiref_validator() -> None:
+    from wsgiref.validate import validator
+
+    def app(environ: Environ, start_response: StartResponse) -> list[bytes]:
+        environ["wsgi.input"].read(100)  # the validator wants a size
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+        return [b"ok"]
+
+    with serving(validator(app)) as server, Client(server.port) as c:
+        assert c.get("/v?q=1").body == b"ok"
+        c.send(b"POST /v HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc")
+        assert c.read().body == b"ok"
+        c.send(
+            b"POST /v HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n\r\n"
+        )
+        assert c.read().body == b"ok"
