@@ -720,19 +720,6 @@ class _TestResponseMixin:
 _test_response_classes: dict[type[t.Any], type[t.Any]] = {}
 
 
-def _test_response_class(base: type[t.Any]) -> type[t.Any]:
-    # One subclass per response class: isinstance checks against the app's
-    # response class keep working, and repeated clients share the class.
-    if issubclass(base, _TestResponseMixin):
-        return base
-    cls = _test_response_classes.get(base)
-    if cls is None:
-        namespace = {"__module__": __name__, "__test__": False}
-        cls = type(f"Test{base.__name__}", (_TestResponseMixin, base), namespace)
-        _test_response_classes[base] = cls
-    return cls
-
-
 class TestResponse(_TestResponseMixin, _AppResponse):
     """The response a test client returns: the app's response plus the request and history."""
 
@@ -740,6 +727,24 @@ class TestResponse(_TestResponseMixin, _AppResponse):
 
 
 _test_response_classes[_AppResponse] = TestResponse
+
+
+def _test_response_class(base: type[t.Any]) -> type[t.Any]:
+    # One subclass per response class: isinstance checks against the app's
+    # response class keep working, and repeated clients share the class.
+    if issubclass(base, _TestResponseMixin):
+        return base
+    cls = _test_response_classes.get(base)
+    if cls is None:
+        # Subclasses of the app response class also subclass TestResponse, as
+        # in Flask; TestResponse adds no response behaviour, so the base class's
+        # own overrides still win. Other classes only get the mixin, so that
+        # TestResponse's text/html default cannot shadow theirs.
+        parent = TestResponse if issubclass(base, _AppResponse) else _TestResponseMixin
+        namespace = {"__module__": __name__, "__test__": False}
+        cls = type(f"Test{base.__name__}", (parent, base), namespace)
+        _test_response_classes[base] = cls
+    return cls
 
 
 # ---------------------------------------------------------------------------
@@ -1005,7 +1010,7 @@ class ErlenClient:
         buffered: bool = False,
         follow_redirects: bool = False,
         **kwargs: t.Any,
-    ) -> t.Any:
+    ) -> TestResponse:
         """Send a request and return the response.
 
         Takes a path and :class:`EnvironBuilder` keyword arguments, an
@@ -1024,7 +1029,9 @@ class ErlenClient:
         finally:
             # Also after an error the app let through, so it can be inspected.
             self._push_preserved()
-        return response
+        # Plain WSGI apps get a response that has TestResponse's attributes
+        # without being a subclass; the annotation says what callers may use.
+        return t.cast(TestResponse, response)
 
     def _run(self, environ: WSGIEnviron, buffered: bool, explicit_cookie: str | None) -> t.Any:
         self._add_cookies(environ, explicit_cookie)
@@ -1191,42 +1198,42 @@ class ErlenClient:
 
     # -- method helpers -------------------------------------------------------
 
-    def get(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
+    def get(self, *args: t.Any, **kwargs: t.Any) -> TestResponse:
         """Send a GET request; see :meth:`open`."""
         kwargs["method"] = "GET"
         return self.open(*args, **kwargs)
 
-    def post(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
+    def post(self, *args: t.Any, **kwargs: t.Any) -> TestResponse:
         """Send a POST request; see :meth:`open`."""
         kwargs["method"] = "POST"
         return self.open(*args, **kwargs)
 
-    def put(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
+    def put(self, *args: t.Any, **kwargs: t.Any) -> TestResponse:
         """Send a PUT request; see :meth:`open`."""
         kwargs["method"] = "PUT"
         return self.open(*args, **kwargs)
 
-    def patch(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
+    def patch(self, *args: t.Any, **kwargs: t.Any) -> TestResponse:
         """Send a PATCH request; see :meth:`open`."""
         kwargs["method"] = "PATCH"
         return self.open(*args, **kwargs)
 
-    def delete(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
+    def delete(self, *args: t.Any, **kwargs: t.Any) -> TestResponse:
         """Send a DELETE request; see :meth:`open`."""
         kwargs["method"] = "DELETE"
         return self.open(*args, **kwargs)
 
-    def head(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
+    def head(self, *args: t.Any, **kwargs: t.Any) -> TestResponse:
         """Send a HEAD request; see :meth:`open`."""
         kwargs["method"] = "HEAD"
         return self.open(*args, **kwargs)
 
-    def options(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
+    def options(self, *args: t.Any, **kwargs: t.Any) -> TestResponse:
         """Send an OPTIONS request; see :meth:`open`."""
         kwargs["method"] = "OPTIONS"
         return self.open(*args, **kwargs)
 
-    def trace(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
+    def trace(self, *args: t.Any, **kwargs: t.Any) -> TestResponse:
         """Send a TRACE request; see :meth:`open`."""
         kwargs["method"] = "TRACE"
         return self.open(*args, **kwargs)

@@ -1254,7 +1254,9 @@ def test_erlen_custom_response_class(app: t.Any) -> None:
     app.response_class = CustomResponse
     response: t.Any = app.test_client().get("/hello")
     assert issubclass(type(response), CustomResponse)
-    assert isinstance(response, TestResponse) is False
+    assert isinstance(response, TestResponse)
+    mro = type(response).__mro__
+    assert mro.index(TestResponse) < mro.index(CustomResponse) < mro.index(AppResponse)
     assert response.request.path == "/hello"
 
 
@@ -1486,3 +1488,19 @@ def test_secure_cookie_is_sent_over_http() -> None:
     client = ErlenClient(cookie_app)
     set_cookies(client, "s=1; Secure")
     assert sent_cookies(client) == "s=1"
+
+
+def test_plain_response_subclass_keeps_its_mimetype() -> None:
+    class PlainJson(HttpResponse):
+        default_mimetype = "application/json"
+
+    def app(environ: Environ, start_response: StartResponse) -> list[bytes]:
+        start_response("200 OK", [])
+        return [b"{}"]
+
+    app.response_class = PlainJson  # type: ignore[attr-defined]
+    response = ErlenClient(app).get("/")
+    assert isinstance(response, PlainJson)
+    assert not isinstance(response, TestResponse)
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.json == {}
