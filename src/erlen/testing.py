@@ -290,7 +290,6 @@ class EnvironBuilder:
         self.form: MultiDict = MultiDict()
         self.files: MultiDict = MultiDict()
         self._body: bytes | None = None
-        self._closed_files: list[t.Any] = []
 
         url = urlsplit(path)
         if base_url is None:
