@@ -34,6 +34,7 @@ from .plan import Plan
 from .routing import BuildError
 from .routing import Map
 from .routing import MapAdapter
+from .routing import RequestRedirect
 from .routing import Rule
 from .scaffold import Scaffold
 from .scaffold import _endpoint_from_view_func
@@ -341,8 +342,7 @@ class Erlen(Scaffold):
             ctx = self.request_context(builder.get_environ())
         finally:
             builder.close()
-        ctx.url_adapter = self.create_url_adapter(ctx.request)
-        self._match_into(ctx)
+        self._match_request(ctx)
         return ctx
 
     def test_client(self, use_cookies: bool = True, **kwargs: t.Any) -> ErlenClient:
@@ -387,24 +387,35 @@ class Erlen(Scaffold):
             url_scheme=config["PREFERRED_URL_SCHEME"],
         )
 
-    def _match_into(self, ctx: RequestContext) -> None:
-        # Match the request's URL, recording the rule or the routing error on it.
-        request = ctx.request
-        adapter = ctx.url_adapter
-        if adapter is None:
-            return
-        try:
-            rule, request.view_args = adapter.match(return_rule=True)
-            request.url_rule = rule
-        except HTTPException as e:
-            request.routing_exception = e
-
     def _match_request(self, ctx: RequestContext) -> Plan:
         # PERF: the hot path of every request: bind, match, look up the plan.
         request = ctx.request
+        url_map = self.url_map
         try:
-            adapter = ctx._url_adapter = self.create_url_adapter(request)
-            rule, request.view_args = adapter.match(return_rule=True)  # type: ignore[union-attr]
+            if (
+                url_map.host_matching
+                or self.subdomain_matching
+                or self.config["TRUSTED_HOSTS"] is not None
+            ):
+                adapter = ctx.url_adapter
+            else:
+                # PERF: a path matches without the host; the full adapter (with
+                # the validated host) is made only when a redirect or url_for
+                # needs it.
+                adapter = url_map.bind(
+                    "",
+                    request.root_path,
+                    url_map.default_subdomain or "",
+                    request.scheme,
+                    request.method,
+                    request.path,
+                )
+            try:
+                rule, request.view_args = adapter.match(return_rule=True)  # type: ignore[union-attr]
+            except RequestRedirect:
+                if adapter is ctx.url_adapter:
+                    raise
+                rule, request.view_args = ctx.url_adapter.match(return_rule=True)  # type: ignore[union-attr]
         except HTTPException as e:
             request.routing_exception = e
             endpoint = None

@@ -65,18 +65,30 @@ class AppContext:
 
     #: Set on request contexts only; ``None`` here.
     request: Request | None = None
+    _url_adapter: MapAdapter | None = _sentinel
 
     def __init__(self, app: Erlen) -> None:
         self.app = app
-        self.g: _AppCtxGlobals = app.app_ctx_globals_class()
         self._tokens: list[contextvars.Token[AppContext]] = []
-        self._url_adapter: MapAdapter | None = _sentinel
+
+    @property
+    def g(self) -> _AppCtxGlobals:
+        """The ``g`` namespace, created on first use."""
+        # PERF: most requests never touch g; don't build one for them.
+        g = self.__dict__.get("_g")
+        if g is None:
+            g = self.__dict__["_g"] = self.app.app_ctx_globals_class()
+        return g
+
+    @g.setter
+    def g(self, value: _AppCtxGlobals) -> None:
+        self.__dict__["_g"] = value
 
     @property
     def url_adapter(self) -> MapAdapter | None:
-        """URL adapter for building URLs outside a request (needs ``SERVER_NAME``)."""
+        """URL adapter for building URLs (outside a request it needs ``SERVER_NAME``)."""
         if self._url_adapter is _sentinel:
-            self._url_adapter = self.app.create_url_adapter(None)
+            self._url_adapter = self.app.create_url_adapter(self.request)
         return self._url_adapter
 
     @url_adapter.setter
@@ -125,6 +137,12 @@ class RequestContext(AppContext):
     """The context of one request: ``request``, ``session`` and the app context around them."""
 
     request: Request
+    _session: SessionMixin | None = None
+    #: Messages loaded by ``get_flashed_messages`` for this request.
+    flashes: list[tuple[str, str]] | None = None
+    _after_request_functions: list[cabc.Callable[[Response], Response]] = []  # noqa: RUF012
+    _owns_app_context = True
+    _torn_down = False
 
     def __init__(
         self,
@@ -138,16 +156,13 @@ class RequestContext(AppContext):
                 raise TypeError("RequestContext needs a WSGI environ or a request.")
             request = app.request_from_environ(environ)
         # PERF: built for every request; only plain assignments here. ``g`` is
-        # decided at push time (it may be shared with an outer app context).
+        # decided at push time (it may be shared with an outer app context),
+        # the rest are class-level defaults until a request changes them.
         self.app = app
         self.request = request
         self._tokens = []
-        self._url_adapter = _sentinel
-        self._session = session
-        self.flashes: list[tuple[str, str]] | None = None
-        self._after_request_functions: list[cabc.Callable[[Response], Response]] = []
-        self._owns_app_context = True
-        self._torn_down = False
+        if session is not None:
+            self._session = session
 
     @property
     def session(self) -> SessionMixin:
@@ -168,9 +183,6 @@ class RequestContext(AppContext):
             if outer is not None and outer.app is self.app:
                 self.g = outer.g
                 self._owns_app_context = False
-            else:
-                self.g = self.app.app_ctx_globals_class()
-                self._owns_app_context = True
         self._tokens.append(_cv_ctx.set(self))
         if self._owns_app_context and appcontext_pushed.receivers:
             appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
@@ -230,7 +242,10 @@ def after_this_request(f: _F) -> _F:
             "'after_this_request' can only be used when a request context is active,"
             " such as in a view function."
         )
-    t.cast(RequestContext, ctx)._after_request_functions.append(f)
+    request_ctx = t.cast(RequestContext, ctx)
+    if "_after_request_functions" not in request_ctx.__dict__:
+        request_ctx._after_request_functions = []
+    request_ctx._after_request_functions.append(f)
     return f
 
 

@@ -25,13 +25,6 @@ _UNPREFIXED = {"CONTENT_TYPE": "Content-Type", "CONTENT_LENGTH": "Content-Length
 _NO_BODY_STATUS = frozenset({204, 304})
 
 
-def _environ_key(name: str) -> str:
-    upper = name.upper().replace("-", "_")
-    if upper in _UNPREFIXED:
-        return upper
-    return "HTTP_" + upper
-
-
 class EnvironHeaders(Headers):
     """The request headers of a WSGI environ, read straight from it (read-only).
 
@@ -47,19 +40,40 @@ class EnvironHeaders(Headers):
     def _list(self) -> list[tuple[str, str]]:  # type: ignore[override]
         return list(self)
 
+    def _lookup(self, key: str) -> str | None:
+        key = key.upper().replace("-", "_")
+        if key in _UNPREFIXED:
+            # COMPAT: some servers always set these two, empty when absent.
+            return self.environ.get(key) or None
+        return t.cast("str | None", self.environ.get("HTTP_" + key))
+
     def __getitem__(self, key: t.Any) -> t.Any:
         if not isinstance(key, str):
             return list(self)[key]
-        value = self.environ.get(_environ_key(key))
-        if value is None or (value == "" and key.upper() in ("CONTENT-TYPE", "CONTENT-LENGTH")):
-            # COMPAT: some servers always set these two, empty when absent.
+        value = self._lookup(key)
+        if value is None:
             raise BadRequestKeyError(key)
-        return t.cast(str, value)
+        return value
+
+    def get(
+        self,
+        key: str,
+        default: t.Any = None,
+        type: cabc.Callable[[str], t.Any] | None = None,
+    ) -> t.Any:
+        value = self._lookup(key)
+        if value is None:
+            return default
+        if type is None:
+            return value
+        try:
+            return type(value)
+        except (ValueError, TypeError):
+            return default
 
     def getlist(self, key: str, type: cabc.Callable[[str], t.Any] | None = None) -> list[t.Any]:
-        try:
-            value = self[key]
-        except KeyError:
+        value = self._lookup(key)
+        if value is None:
             return []
         if type is None:
             return [value]
@@ -71,13 +85,7 @@ class EnvironHeaders(Headers):
     get_all = getlist
 
     def __contains__(self, key: object) -> bool:
-        if not isinstance(key, str):
-            return False
-        try:
-            self[key]
-        except KeyError:
-            return False
-        return True
+        return isinstance(key, str) and self._lookup(key) is not None
 
     def __iter__(self) -> cabc.Iterator[tuple[str, str]]:
         for key, value in self.environ.items():
@@ -226,12 +234,12 @@ def send_response(
     # PERF: a buffered body with nothing to close goes to the server as-is.
     if type(body) is list and response._on_close is None:
         return t.cast(list[bytes], body)
-    if not response.direct_passthrough:
+    if getattr(body, "is_whole", False):
+        # A whole file: let the server send it with its file wrapper (sendfile).
         file_wrapper = environ.get("wsgi.file_wrapper")
-        file = getattr(body, "file", None)
-        if file_wrapper is not None and file is not None and getattr(body, "is_whole", False):
-            return _ClosingIterator(
-                file_wrapper(file, getattr(body, "buffer_size", 8192)), response.close
-            )
+        if file_wrapper is not None:
+            wrapped = file_wrapper(body.file, getattr(body, "buffer_size", 8192))
+            return _ClosingIterator(wrapped, response.close)
+    if not response.direct_passthrough:
         body = response.iter_encoded()
     return _ClosingIterator(body, response.close)

@@ -116,9 +116,14 @@ class Headers:
         With ``type``, the value is converted; a conversion that raises
         ``ValueError`` or ``TypeError`` gives ``default``.
         """
-        try:
-            value = self[key]
-        except KeyError:
+        # PERF: a miss must not build and catch a BadRequestKeyError (optional
+        # headers are looked up on every request).
+        lkey = key.lower()
+        for name, found in self._list:
+            if name.lower() == lkey:
+                value = found
+                break
+        else:
             return default
         if type is None:
             return value
@@ -300,7 +305,7 @@ class Headers:
 
     def to_wsgi_list(self) -> list[tuple[str, str]]:
         """The pairs as a list for ``start_response``."""
-        return list(self)
+        return self._list[:]
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Headers):

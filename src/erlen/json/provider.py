@@ -93,14 +93,32 @@ class DefaultJSONProvider(JSONProvider):
         kwargs.setdefault("sort_keys", self.sort_keys)
         return json.dumps(obj, **kwargs)
 
+    def _encoder(self, pretty: bool) -> json.JSONEncoder:
+        # PERF: json.dumps with any option builds a new encoder per call; a
+        # response reuses one per provider setting (benchmarks/ path_json).
+        key = (pretty, self.default, self.ensure_ascii, self.sort_keys)
+        cache = self.__dict__.setdefault("_encoders", {})
+        encoder = cache.get(key)
+        if encoder is None:
+            encoder = cache[key] = json.JSONEncoder(
+                default=self.default,
+                ensure_ascii=self.ensure_ascii,
+                sort_keys=self.sort_keys,
+                indent=2 if pretty else None,
+                separators=None if pretty else (",", ":"),
+            )
+        return encoder
+
     def loads(self, s: str | bytes, **kwargs: t.Any) -> t.Any:
         return json.loads(s, **kwargs)
 
     def response(self, *args: t.Any, **kwargs: t.Any) -> Response:
         obj = self._prepare_response_obj(args, kwargs)
-        dump_args: dict[str, t.Any] = {}
-        if (self.compact is None and self._app.debug) or self.compact is False:
-            dump_args.setdefault("indent", 2)
+        pretty = (self.compact is None and self._app.debug) or self.compact is False
+        if type(self).dumps is DefaultJSONProvider.dumps:
+            text = self._encoder(pretty).encode(obj)
+        elif pretty:
+            text = self.dumps(obj, indent=2)
         else:
-            dump_args.setdefault("separators", (",", ":"))
-        return self._app.response_class(f"{self.dumps(obj, **dump_args)}\n", mimetype=self.mimetype)
+            text = self.dumps(obj, separators=(",", ":"))
+        return self._app.response_class(f"{text}\n", mimetype=self.mimetype)
