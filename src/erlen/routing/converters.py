@@ -79,7 +79,10 @@ class BaseConverter:
 
     def to_url(self, value: t.Any) -> str:
         """Convert a value to quoted URL text."""
-        return quote_path(str(value))
+        text = str(value)
+        if _already_safe(text) is not None:
+            return text
+        return quote(text, safe=PATH_SAFE)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.regex!r}>"
@@ -194,6 +197,10 @@ class IntegerConverter(NumberConverter):
 
     def num_convert(self, value: t.Any) -> int:
         return int(value)
+
+    def to_url(self, value: t.Any) -> str:
+        text = str(int(value))
+        return text.zfill(self.fixed_digits) if self.fixed_digits else text
 
 
 class FloatConverter(NumberConverter):

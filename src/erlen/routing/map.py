@@ -462,7 +462,11 @@ class MapAdapter:
                         clean[key] = items[0] if len(items) == 1 else items
                 values = clean
             else:
-                values = {k: v for k, v in values.items() if v is not None}
+                # PERF: copy only when there is a None to drop.
+                for v in values.values():
+                    if v is None:
+                        values = {k: v for k, v in values.items() if v is not None}
+                        break
         else:
             values = {}
         rv = self._partial_build(endpoint, values, method, append_unknown)
@@ -470,21 +474,22 @@ class MapAdapter:
             raise BuildError(endpoint, values, method, self)
         domain_part, path, websocket = rv
         url_map = self.map
-        if not url_scheme:
-            url_scheme = self.url_scheme
-        secure = url_scheme in ("https", "wss")
-        if websocket:
-            force_external = True
-            url_scheme = "wss" if secure else "ws"
-        elif url_scheme:
-            url_scheme = "https" if secure else "http"
         if url_map.host_matching:
             host = domain_part or self.server_name
             relative = host == self.server_name
         else:
+            host = ""
             relative = domain_part == self.subdomain
-        if relative and not force_external:
+        # PERF: the common case, a path on this host, needs no scheme logic.
+        if relative and not force_external and not websocket:
             return f"{self.script_name[:-1]}{path}"
+        if not url_scheme:
+            url_scheme = self.url_scheme
+        secure = url_scheme in ("https", "wss")
+        if websocket:
+            url_scheme = "wss" if secure else "ws"
+        elif url_scheme:
+            url_scheme = "https" if secure else "http"
         if not url_map.host_matching:
             host = self.get_host(domain_part)
         scheme = f"{url_scheme}:" if url_scheme else ""
@@ -506,6 +511,14 @@ class MapAdapter:
         if not rules:
             return None
         own = self.server_name if self.map.host_matching else self.subdomain
+        # PERF: one rule per endpoint is the common case; skip the loops.
+        if len(rules) == 1:
+            rule = rules[0]
+            if rule.suitable_for(values, method):
+                built = rule.build(values, append_unknown)
+                if built is not None:
+                    return built[0], built[1], rule.websocket
+            return None
         first = None
         for attempt in (self.default_method, None) if method is None else (method,):
             for rule in rules:
