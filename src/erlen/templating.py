@@ -331,7 +331,7 @@ class TemplatingMixin:
     """The app's templating API, mixed into :class:`~erlen.app.Erlen`."""
 
     #: Options for the Jinja environment; change them before it is first used.
-    jinja_options: t.ClassVar[dict[str, t.Any]] = {}
+    jinja_options: dict[str, t.Any] = {}
     #: The environment class :meth:`create_jinja_environment` instantiates.
     jinja_environment: type[Environment] = Environment
 

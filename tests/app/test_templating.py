@@ -149,7 +149,7 @@ def test_request_session_g_config_url_for_flashes(app: App, client: t.Any) -> No
     @app.route("/page/<name>")
     def page(name: str) -> str:
         session["user"] = "ada"
-        g.answer = 42
+        g.answer = 42  # type: ignore[attr-defined]
         flash("hello")
         flash("again")
         return render_template("globals.html")
@@ -167,7 +167,7 @@ def test_request_session_g_config_url_for_flashes(app: App, client: t.Any) -> No
 
 def test_app_context_only_gives_g_and_config(app: App) -> None:
     with app.app_context():
-        g.answer = 7
+        g.answer = 7  # type: ignore[attr-defined]
         assert render_template_string("{{ g.answer }} {{ config.TESTING }}") == "7 True"
         context: dict[str, t.Any] = {}
         app.update_template_context(context)
@@ -434,7 +434,7 @@ def test_templates_auto_reload_setter_updates_the_environment(tmp_path: t.Any) -
         assert app.jinja_env.auto_reload is True
         _rewrite(tmp_path, "two")
         assert render_template("page.txt") == "two"
-    app.templates_auto_reload = None  # type: ignore[assignment]
+    app.templates_auto_reload = None
     assert app.jinja_env.auto_reload is False  # follows debug mode, which is off
 
 
