@@ -34,7 +34,9 @@ DEFAULT_CONFIG: dict[str, t.Any] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SECURE": False,
     "SESSION_COOKIE_PARTITIONED": False,
-    "SESSION_COOKIE_SAMESITE": None,
+    # SECURITY: Lax, not Flask's None: the session cookie is not sent on
+    # cross-site subrequests and POSTs (DESIGN.md, "Safe defaults").
+    "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_REFRESH_EACH_REQUEST": True,
     "MAX_CONTENT_LENGTH": None,
     "MAX_FORM_MEMORY_SIZE": 500_000,

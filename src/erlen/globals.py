@@ -111,6 +111,12 @@ class _Proxy:
         except RuntimeError:
             return False
 
+    def __or__(self, other: t.Any) -> t.Any:
+        return self._erlen_get() | other
+
+    def __ror__(self, other: t.Any) -> t.Any:
+        return other | self._erlen_get()
+
     def __call__(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
         return self._erlen_get()(*args, **kwargs)
 

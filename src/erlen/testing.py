@@ -979,6 +979,39 @@ class ErlenClient:
             if name.lower() == "set-cookie":
                 self._store(jar, Cookie._from_set_cookie(server_name, path, value))
 
+    @contextlib.contextmanager
+    def session_transaction(self, *args: t.Any, **kwargs: t.Any) -> cabc.Iterator[t.Any]:
+        """Open the session the client's cookies carry, to read or change it in a test.
+
+        Takes the arguments of ``app.test_request_context``; on exit the
+        session is saved back into the client's cookies.
+        """
+        if self._cookies is None:
+            raise TypeError(
+                "Cookies are disabled. Create a client with 'use_cookies=True' to use"
+                " session_transaction."
+            )
+        app = self.application
+        ctx = app.test_request_context(*args, **kwargs)
+        self._add_cookies(ctx.request.environ, None)
+        # The request was built before the cookies were added; rebuild it.
+        ctx = app.request_context(ctx.request.environ)
+        interface = app.session_interface
+        with ctx:
+            session = interface.open_session(app, ctx.request)
+        if session is None:
+            raise RuntimeError(
+                "Session backend did not open a session. Check the configuration: a"
+                " SECRET_KEY is needed for the default signed-cookie sessions."
+            )
+        yield session
+        if interface.is_null_session(session):
+            return
+        response = app.response_class()
+        with ctx:
+            interface.save_session(app, session, response)
+        self._update_cookies(ctx.request.environ, response.headers.items())
+
     # -- requests -------------------------------------------------------------
 
     def _environ_from_args(self, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]) -> WSGIEnviron:

@@ -513,7 +513,12 @@ def test_empty_unmodified_session_sets_nothing() -> None:
 @pytest.mark.parametrize(
     ("config", "present", "absent"),
     [
-        ({}, ["session=", "HttpOnly", "Path=/"], ["Secure", "SameSite", "Domain", "Partitioned"]),
+        (
+            {},
+            ["session=", "HttpOnly", "Path=/", "SameSite=Lax"],
+            ["Secure", "Domain", "Partitioned"],
+        ),
+        ({"SESSION_COOKIE_SAMESITE": None}, [], ["SameSite"]),
         ({"SESSION_COOKIE_NAME": "sid"}, ["sid="], ["session="]),
         ({"SESSION_COOKIE_DOMAIN": "example.com"}, ["Domain=example.com"], []),
         ({"SESSION_COOKIE_PATH": "/sub"}, ["Path=/sub"], ["Path=/;"]),
