@@ -142,6 +142,16 @@ def _explain_attempts(
             "Error: the template could not be found. Check its name and that it sits in"
             " the templates folder of the app or of a registered blueprint."
         )
+        ctx = _cv_ctx.get(None)
+        blueprint = ctx.request.blueprint if ctx is not None and ctx.request is not None else None
+        if blueprint is not None:
+            lines.append(
+                f"  The lookup came from a view of blueprint {blueprint!r}. All template"
+                " folders share one namespace, searched from the app's: a blueprint"
+                " template is found by its path inside its folder (usually"
+                f" '{blueprint.rpartition('.')[2]}/{template}' for a subfolder named after"
+                " the blueprint)."
+            )
     elif matches > 1:
         lines.append(
             "Warning: more than one loader has this template; the first one above is"

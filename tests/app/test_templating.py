@@ -46,6 +46,12 @@ class FakeBlueprint:
         self.jinja_loader = jinja2.FileSystemLoader(os.path.join(ROOT, folder))
 
 
+def _add_fake_blueprint(app: App, name: str, folder: str) -> None:
+    # What registering a blueprint does, as far as template lookup is concerned.
+    blueprints: dict[str, t.Any] = app.blueprints
+    blueprints[name] = FakeBlueprint(name, folder)
+
+
 @pytest.fixture
 def app() -> App:
     app = App("test_templating", root_path=ROOT)
@@ -132,6 +138,22 @@ def test_environment_is_created_once_with_options(app: App) -> None:
     assert isinstance(env.loader, DispatchingJinjaLoader)
     # The class attribute default is untouched.
     assert TemplatingMixin.jinja_options == {}
+
+
+def test_custom_environment_class_and_loader() -> None:
+    class MyEnvironment(Environment):
+        pass
+
+    class MyApp(App):
+        jinja_environment = MyEnvironment
+
+        def create_global_jinja_loader(self) -> t.Any:
+            return jinja2.DictLoader({"index.html": "Hello {{ who }}!"})
+
+    app = MyApp("custom", root_path=ROOT)
+    assert type(app.jinja_env) is MyEnvironment
+    with app.app_context():
+        assert render_template("index.html", who="<you>") == "Hello &lt;you&gt;!"
 
 
 def test_jinja_options_can_choose_autoescape(app: App) -> None:
@@ -442,7 +464,7 @@ def test_templates_auto_reload_setter_updates_the_environment(tmp_path: t.Any) -
 
 
 def test_app_templates_come_before_blueprint_templates(app: App) -> None:
-    app.blueprints["fake"] = FakeBlueprint("fake", "bp_templates")
+    _add_fake_blueprint(app, "fake", "bp_templates")
     with app.app_context():
         assert render_template("shared.html") == "app version"
         assert render_template("bp_only.html", value=1) == "only in the blueprint: 1"
@@ -451,15 +473,15 @@ def test_app_templates_come_before_blueprint_templates(app: App) -> None:
 def test_blueprints_are_searched_in_registration_order(app: App) -> None:
     app.template_folder = None
     app.__dict__.pop("jinja_loader", None)
-    app.blueprints["first"] = FakeBlueprint("first", "bp_templates")
-    app.blueprints["second"] = FakeBlueprint("second", "templates")
+    _add_fake_blueprint(app, "first", "bp_templates")
+    _add_fake_blueprint(app, "second", "templates")
     with app.app_context():
         assert render_template("shared.html") == "blueprint version"
         assert render_template("plain.txt", value=2) == "2"
 
 
 def test_list_templates(app: App) -> None:
-    app.blueprints["fake"] = FakeBlueprint("fake", "bp_templates")
+    _add_fake_blueprint(app, "fake", "bp_templates")
     names = app.jinja_env.list_templates()
     assert names == sorted(set(names))
     assert {"index.html", "shared.html", "bp_only.html", "plain.txt"} <= set(names)
@@ -467,7 +489,7 @@ def test_list_templates(app: App) -> None:
 
 def test_explain_template_loading_logs_attempts(app: App, caplog: pytest.LogCaptureFixture) -> None:
     app.config["EXPLAIN_TEMPLATE_LOADING"] = True
-    app.blueprints["fake"] = FakeBlueprint("fake", "bp_templates")
+    _add_fake_blueprint(app, "fake", "bp_templates")
     with app.app_context(), caplog.at_level(logging.INFO, logger=app.logger.name):
         assert render_template("bp_only.html", value=3) == "only in the blueprint: 3"
         with pytest.raises(jinja2.TemplateNotFound, match="absent.html"):
@@ -483,6 +505,24 @@ def test_explain_template_loading_logs_attempts(app: App, caplog: pytest.LogCapt
     assert missing.count("no match") == 2
     assert "could not be found" in missing
     assert "more than one loader" in twice
+
+
+def test_explain_hints_at_the_blueprint_of_the_view(
+    app: App, client: t.Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    app.config["EXPLAIN_TEMPLATE_LOADING"] = True
+
+    def view() -> str:
+        try:
+            return render_template("page.html")
+        except jinja2.TemplateNotFound as e:
+            return f"missing {e.name}"
+
+    app.add_url_rule("/bp", "shop.view", view)
+    with caplog.at_level(logging.INFO, logger=app.logger.name):
+        assert _body(client.get("/bp")) == "missing page.html"
+    assert "blueprint 'shop'" in caplog.records[0].getMessage()
+    assert "'shop/page.html'" in caplog.records[0].getMessage()
 
 
 def test_loader_without_explaining_logs_nothing(app: App, caplog: pytest.LogCaptureFixture) -> None:
