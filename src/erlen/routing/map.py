@@ -274,45 +274,10 @@ class MapAdapter:
                             break
                         values = dict(rule.defaults) if rule.defaults else {}
                         return (rule if return_rule else rule.endpoint), values
-        rule, values = self._match(matcher, domain, path_info, method, websocket, query_args)
-        return (rule if return_rule else rule.endpoint), values
-
-    def _match(
-        self,
-        matcher: Matcher,
-        domain: str,
-        path_info: str,
-        method: str,
-        websocket: bool,
-        query_args: cabc.Mapping[str, t.Any] | str | None,
-    ) -> tuple[Rule, dict[str, t.Any]]:
         try:
             rule, pairs = matcher.match(domain, path_info, method, websocket)
-        except SlashRequired:
-            raise RequestRedirect(
-                self.make_redirect_url(quote_path(path_info + "/"), query_args)
-            ) from None
-        except NoMatch as e:
-            if self.map.merge_slashes and "//" in path_info:
-                merged = _merge_slashes_re.sub("/", path_info)
-                try:
-                    rule, _ = matcher.match(domain, merged, method, websocket)
-                except SlashRequired:
-                    raise RequestRedirect(
-                        self.make_redirect_url(quote_path(merged + "/"), query_args)
-                    ) from None
-                except NoMatch:
-                    pass
-                else:
-                    if rule.merge_slashes:
-                        raise RequestRedirect(
-                            self.make_redirect_url(quote_path(merged), query_args)
-                        ) from None
-            if e.have_match_for:
-                raise MethodNotAllowed(valid_methods=sorted(e.have_match_for)) from None
-            if e.websocket_mismatch:
-                raise WebsocketMismatch() from None
-            raise NotFound() from None
+        except (NoMatch, SlashRequired) as e:
+            self._no_match(e, matcher, domain, path_info, method, websocket, query_args)
         if rule.defaults:
             values = dict(rule.defaults)
             values.update(pairs)
@@ -320,7 +285,43 @@ class MapAdapter:
             values = dict(pairs)
         if rule._check_redirect:
             self._check_redirect(rule, values, method, query_args, path_info)
-        return rule, values
+        return (rule if return_rule else rule.endpoint), values
+
+    def _no_match(
+        self,
+        exc: NoMatch | SlashRequired,
+        matcher: Matcher,
+        domain: str,
+        path_info: str,
+        method: str,
+        websocket: bool,
+        query_args: cabc.Mapping[str, t.Any] | str | None,
+    ) -> t.NoReturn:
+        """Turn a failed match into the redirect or HTTP error to raise."""
+        if isinstance(exc, SlashRequired):
+            raise RequestRedirect(
+                self.make_redirect_url(quote_path(path_info + "/"), query_args)
+            ) from None
+        if self.map.merge_slashes and "//" in path_info:
+            merged = _merge_slashes_re.sub("/", path_info)
+            try:
+                rule, _ = matcher.match(domain, merged, method, websocket)
+            except SlashRequired:
+                raise RequestRedirect(
+                    self.make_redirect_url(quote_path(merged + "/"), query_args)
+                ) from None
+            except NoMatch:
+                pass
+            else:
+                if rule.merge_slashes:
+                    raise RequestRedirect(
+                        self.make_redirect_url(quote_path(merged), query_args)
+                    ) from None
+        if exc.have_match_for:
+            raise MethodNotAllowed(valid_methods=sorted(exc.have_match_for)) from None
+        if exc.websocket_mismatch:
+            raise WebsocketMismatch() from None
+        raise NotFound() from None
 
     def _check_redirect(
         self,

@@ -35,6 +35,9 @@ import re
 import typing as t
 
 from .converters import BaseConverter
+from .converters import FloatConverter
+from .converters import IntegerConverter
+from .converters import NumberConverter
 from .converters import ValidationError
 from .exceptions import NoMatch
 from .rules import Part
@@ -55,14 +58,10 @@ class SlashRequired(Exception):
     """The path matches once a trailing slash is added."""
 
 
-class _Miss:
-    """What a failed walk saw: methods of path matches, a websocket mismatch."""
-
-    __slots__ = ("methods", "websocket")
-
-    def __init__(self) -> None:
-        self.methods: set[str] = set()
-        self.websocket = False
+# What a failed walk saw: the methods of rules whose path matched, plus this
+# marker when a rule matched but was of the other kind (WebSocket vs HTTP).
+# PERF: a plain set, not an object, since every dynamic match makes one.
+_WEBSOCKET_MISMATCH = "\0websocket"
 
 
 class _Node:
@@ -120,9 +119,24 @@ class _Tail:
 
 
 def _to_python(conv: BaseConverter) -> t.Callable[[str], t.Any] | None:
-    # PERF: skip the call for converters whose to_python is the identity.
-    if type(conv).to_python is BaseConverter.to_python:
+    # PERF: skip the call for converters whose to_python is the identity, and
+    # call int/float directly for number converters without options (their
+    # regex already guarantees the text parses).
+    cls = type(conv)
+    if cls.to_python is BaseConverter.to_python:
         return None
+    if (
+        isinstance(conv, NumberConverter)
+        and cls.to_python is NumberConverter.to_python
+        and not conv.fixed_digits
+        and conv.min is None
+        and conv.max is None
+    ):
+        num_convert = type(conv).num_convert
+        if num_convert is IntegerConverter.num_convert:
+            return int
+        if num_convert is FloatConverter.num_convert:
+            return float
     return conv.to_python
 
 
@@ -247,7 +261,7 @@ class Matcher:
         """
         segs = path[1:].split("/")
         n = len(segs)
-        miss = _Miss()
+        miss: set[str] = set()
         vals: _Values = []
         root = self.root
         child = root.static.get(domain)
@@ -264,15 +278,17 @@ class Matcher:
             if rule is not None:
                 return rule, vals
             del vals[:]
-        raise NoMatch(miss.methods, miss.websocket)
+        websocket_mismatch = _WEBSOCKET_MISMATCH in miss
+        miss.discard(_WEBSOCKET_MISMATCH)
+        raise NoMatch(miss, websocket_mismatch)
 
 
-def _accept(rule: Rule, method: str, websocket: bool, miss: _Miss) -> bool:
+def _accept(rule: Rule, method: str, websocket: bool, miss: set[str]) -> bool:
     if rule.methods is not None and method not in rule.methods:
-        miss.methods.update(rule.methods)
+        miss.update(rule.methods)
         return False
     if rule.websocket != websocket:
-        miss.websocket = True
+        miss.add(_WEBSOCKET_MISMATCH)
         return False
     return True
 
@@ -285,7 +301,7 @@ def _walk(
     method: str,
     websocket: bool,
     vals: _Values,
-    miss: _Miss,
+    miss: set[str],
 ) -> Rule | None:
     rule: Rule | None
     if i == n:
@@ -350,7 +366,7 @@ def _match_tails(
     method: str,
     websocket: bool,
     vals: _Values,
-    miss: _Miss,
+    miss: set[str],
 ) -> Rule | None:
     mark = len(vals)
     for tail in tails:
