@@ -403,3 +403,37 @@ def test_bind_to_host() -> None:
     assert url_map.bind_to_host("x.org", subdomain="api").subdomain == "api"
     hosts = Map([Rule("/", host="x.org", endpoint="x")], host_matching=True)
     assert hosts.bind_to_host("X.org").match("/") == ("x", {})
+
+
+def test_tail_validation_error_falls_through() -> None:
+    from erlen.routing import PathConverter
+    from erlen.routing import ValidationError
+
+    class NoDots(PathConverter):
+        def to_python(self, value: str) -> str:
+            if "." in value:
+                raise ValidationError()
+            return value
+
+    url_map = Map(
+        [Rule("/<nodots:p>", endpoint="clean"), Rule("/<path:p>", endpoint="any")],
+        converters={"nodots": NoDots},
+    )
+    a = url_map.bind("example.com")
+    assert a.match("/a/b") == ("clean", {"p": "a/b"})
+    assert a.match("/a/b.txt") == ("any", {"p": "a/b.txt"})
+
+
+def test_update_compiles_once() -> None:
+    url_map = Map([Rule("/a", endpoint="a")])
+    url_map.update()
+    matcher = url_map._matcher
+    url_map.bind("x").match("/a")
+    assert url_map._matcher is matcher
+
+
+def test_request_redirect_response() -> None:
+    pytest.importorskip("erlen.http.response")
+    response = RequestRedirect("http://example.com/a/").get_response()
+    assert response.status_code == 308
+    assert response.headers["Location"] == "http://example.com/a/"
