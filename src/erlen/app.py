@@ -47,6 +47,7 @@ from .wsgi import request_from_environ
 from .wsgi import send_response
 
 if t.TYPE_CHECKING:
+    from .blueprints import Blueprint
     from .sessions import SessionInterface
     from .sessions import SessionMixin
     from .testing import ErlenClient
@@ -135,7 +136,8 @@ class Erlen(Scaffold):
         ] = []
         self.teardown_appcontext_funcs: list[cabc.Callable[[BaseException | None], None]] = []
         self.shell_context_processors: list[cabc.Callable[[], dict[str, t.Any]]] = []
-        self.blueprints: dict[str, t.Any] = {}
+        #: Registered blueprints by their dotted name (``name=`` when given).
+        self.blueprints: dict[str, Blueprint] = {}
         #: Extensions keep their state here, keyed by their name.
         self.extensions: dict[str, t.Any] = {}
         self.url_map = self.url_map_class(host_matching=host_matching)
@@ -295,9 +297,21 @@ class Erlen(Scaffold):
             rv.update(processor())
         return rv
 
-    def iter_blueprints(self) -> cabc.ValuesView[t.Any]:
+    def iter_blueprints(self) -> cabc.ValuesView[Blueprint]:
         """The registered blueprints, in registration order."""
         return self.blueprints.values()
+
+    # -- blueprints (see erlen.blueprints) -----------------------------------------
+
+    @setupmethod
+    def register_blueprint(self, blueprint: Blueprint, **options: t.Any) -> None:
+        """Register ``blueprint``'s views, hooks and files on the app.
+
+        ``options`` override the blueprint's own: ``url_prefix``, ``subdomain``,
+        ``url_defaults``, ``name`` (to register one blueprint twice), ``cli_group``;
+        the blueprint's deferred functions see all of them.
+        """
+        blueprint.register(self, options)
 
     def _freeze(self) -> None:
         # Runs once, at the first request: settle what every request would ask.
