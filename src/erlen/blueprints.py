@@ -408,8 +408,9 @@ class Blueprint(Scaffold):
                 " Use 'r', 'rt' or 'rb'."
             )
         path = os.path.join(self.root_path, resource)
+        # The caller closes the file (usually with ``with``).
         if mode == "rb":
-            return open(path, mode)  # noqa: SIM115 - the caller closes it
+            return open(path, mode)
         return open(path, mode, encoding=encoding)
 
     # -- hooks for every request of the app ---------------------------------------
