@@ -41,6 +41,7 @@ from .scaffold import _endpoint_from_view_func
 from .scaffold import setupmethod
 from .signals import appcontext_tearing_down
 from .signals import request_tearing_down
+from .templating import TemplatingMixin
 from .wrappers import Request
 from .wrappers import Response
 from .wsgi import request_from_environ
@@ -73,7 +74,7 @@ def _make_timedelta(value: timedelta | int | None) -> timedelta | None:
     return timedelta(seconds=value)
 
 
-class Erlen(Scaffold):
+class Erlen(TemplatingMixin, Scaffold):
     """A WSGI application: routes, hooks, error handlers and config.
 
     :param import_name: the name of the app's module or package, usually
@@ -180,6 +181,8 @@ class Erlen(Scaffold):
     @debug.setter
     def debug(self, value: bool) -> None:
         self.config["DEBUG"] = value
+        if self.config["TEMPLATES_AUTO_RELOAD"] is None and "jinja_env" in self.__dict__:
+            self.jinja_env.auto_reload = bool(value)
 
     def make_config(self, instance_relative: bool = False) -> Config:
         """The app's :class:`Config`, with Flask's defaults and ``DEBUG`` from the environment."""

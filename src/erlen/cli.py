@@ -1145,34 +1145,7 @@ def routes_command(sort: str, all_methods: bool) -> None:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
-# -- blueprints and testing ----------------------------------------------------
-
-
-def register_blueprint_cli(app: Erlen, blueprint: t.Any, options: cabc.Mapping[str, t.Any]) -> None:
-    """Add a blueprint's ``cli`` commands to ``app.cli`` when it is registered.
-
-    ``cli_group`` (from ``options``, else the blueprint) decides where: a group
-    named after the blueprint (unset), a group named ``cli_group`` (a string),
-    or the top level (``None``).
-    """
-    group = vars(blueprint).get("cli")
-    if group is None or not group.commands:
-        return
-    cli_group = options.get("cli_group", getattr(blueprint, "cli_group", _UNSET))
-    app_cli: click.Group = app.cli  # type: ignore[attr-defined]
-    if cli_group is None:
-        app_cli.commands.update(group.commands)
-        return
-    if not isinstance(cli_group, str):
-        # Not given: named after the blueprint as registered (name= and name_prefix apply).
-        name = options.get("name", blueprint.name)
-        prefix = options.get("name_prefix", "")
-        cli_group = f"{prefix}.{name}".lstrip(".")
-    group.name = cli_group
-    app_cli.add_command(group, cli_group)
-
-
-_UNSET: t.Any = object()
+# -- testing -------------------------------------------------------------------
 
 
 class ErlenCliRunner(click.testing.CliRunner):

@@ -173,9 +173,22 @@ def _body_stream(environ: cabc.Mapping[str, t.Any]) -> t.IO[bytes] | None:
 
 def _decode_path(value: str) -> str:
     # PEP 3333 gives paths as latin-1 strings of the raw bytes; URLs are UTF-8.
-    if value.isascii():
-        return value
     return value.encode("latin-1").decode("utf-8", "replace")
+
+
+_ports: dict[str, int | None] = {}
+
+
+def _port(value: str | None) -> int | None:
+    # PERF: SERVER_PORT is one of a few strings; parse each once.
+    if value is None:
+        return None
+    port = _ports.get(value, -1)
+    if port == -1:
+        port = int(value) if value.isdigit() and len(value) <= 5 else None
+        if len(_ports) < 64:
+            _ports[value] = port
+    return port
 
 
 def request_from_environ(
@@ -184,17 +197,24 @@ def request_from_environ(
 ) -> _R:
     """Build a request from a WSGI environ; ``request.environ`` keeps the environ."""
     # PERF: runs for every request; nothing is parsed here.
-    port = environ.get("SERVER_PORT")
+    get = environ.get
+    script_name = get("SCRIPT_NAME", "")
+    if not script_name.isascii():
+        script_name = _decode_path(script_name)
+    path = get("PATH_INFO") or "/"
+    if not path.isascii():
+        path = _decode_path(path)
+    query = get("QUERY_STRING")
     request = request_class(
-        environ.get("REQUEST_METHOD", "GET"),
-        environ.get("wsgi.url_scheme", "http"),
-        (environ.get("SERVER_NAME", ""), int(port) if port and port.isdigit() else None),
-        _decode_path(environ.get("SCRIPT_NAME", "")),
-        _decode_path(environ.get("PATH_INFO", "") or "/"),
-        environ.get("QUERY_STRING", "").encode("latin-1"),
+        get("REQUEST_METHOD", "GET"),
+        get("wsgi.url_scheme", "http"),
+        (get("SERVER_NAME", ""), _port(get("SERVER_PORT"))),
+        script_name,
+        path,
+        query.encode("latin-1") if query else b"",
         EnvironHeaders(environ),
-        environ.get("REMOTE_ADDR"),
-        _body_stream(environ),
+        get("REMOTE_ADDR"),
+        _body_stream(environ) if "wsgi.input" in environ else None,
     )
     request.environ = environ
     return request

@@ -32,9 +32,7 @@ from erlen.templating import stream_template_string
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templating_app")
 
 
-# Erlen first: consistent before and after TemplatingMixin joins Erlen's bases.
-class App(Erlen, TemplatingMixin):
-    pass
+App = Erlen
 
 
 class FakeBlueprint:

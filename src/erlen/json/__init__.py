@@ -44,6 +44,10 @@ def jsonify(*args: t.Any, **kwargs: t.Any) -> Response:
 
     Needs an app context; uses ``current_app.json.response``.
     """
-    from ..globals import current_app
-
-    return current_app.json.response(*args, **kwargs)
+    ctx = _cv_ctx.get(None)
+    if ctx is None:
+        raise RuntimeError(
+            "Working outside of application context: jsonify() needs the app's JSON"
+            " provider. Call it in a view, or inside 'with app.app_context():'."
+        )
+    return ctx.app.json.response(*args, **kwargs)
