@@ -332,9 +332,15 @@ def locate_app(
 
 
 def _import_failed(module_name: str, exc: BaseException) -> NoAppException:
+    hint = "Fix the error above and run the command again."
+    if isinstance(exc, ModuleNotFoundError) and exc.name:
+        hint = (
+            f"If {exc.name!r} is a dependency, install it into the environment running"
+            f" erlen ({sys.executable}); otherwise fix the import above."
+        )
     return NoAppException(
         f"While importing {module_name!r}, an error occurred in your code:\n\n"
-        f"{_user_traceback(exc)}\n\nFix the error above and run the command again."
+        f"{_user_traceback(exc)}\n\n{hint}"
     )
 
 
