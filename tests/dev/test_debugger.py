@@ -193,8 +193,10 @@ def test_html_without_evalex_has_no_console(env_pin: None) -> None:
 
 def test_accept_negotiation_prefers_explicit_types(debugged: DebuggedApplication) -> None:
     both = {"Accept": "application/json, text/html;q=0.5"}
-    assert call(debugged, "/plain", headers=both).headers["content-type"].startswith(
-        "application/json"
+    assert (
+        call(debugged, "/plain", headers=both)
+        .headers["content-type"]
+        .startswith("application/json")
     )
     assert call(debugged, "/plain").headers["content-type"].startswith("text/plain")
 
@@ -204,7 +206,7 @@ def test_chained_exception(debugged: DebuggedApplication) -> None:
     assert doc["type"] == "RuntimeError"
     assert [(c["relation"], c["type"]) for c in doc["chained"]] == [("cause", "KeyError")]
     assert doc["chained"][0]["message"] == "'missing-key'"
-    assert doc["chained"][0]["frames"][-1]["line"] == '{}["missing-key"]'
+    assert doc["chained"][0]["frames"][-1]["line"] == 'table["missing-key"]'
     html = call(debugged, "/chained", headers=HTML).text
     assert "The above exception was the direct cause" in html
     assert html.index("missing-key") < html.index("lookup wrapper failed</span>")
@@ -491,7 +493,9 @@ def test_cross_origin_posts_refused(debugged: DebuggedApplication) -> None:
         {"Sec-Fetch-Site": "cross-site"},
     ):
         for path, data in ((f"/__debugger__/{tb_id}/eval", form), ("/__debugger__/pin", {})):
-            r = call(debugged, path, method="POST", form=data, headers={"Cookie": cookie, **headers})
+            r = call(
+                debugged, path, method="POST", form=data, headers={"Cookie": cookie, **headers}
+            )
             assert r.status == 403 and r.json()["error"] == "cross_origin"
     same = {"Cookie": cookie, "Origin": "http://localhost:5000", "Sec-Fetch-Site": "same-origin"}
     r = call(debugged, f"/__debugger__/{tb_id}/eval", method="POST", form=form, headers=same)
@@ -627,7 +631,7 @@ def test_safe_repr_truncates_and_survives() -> None:
         def __repr__(self) -> str:
             raise RuntimeError("nope")
 
-    assert "failed" in safe_repr(Broken())
+    assert safe_repr(Broken()).startswith("<Broken")
     assert len(safe_repr("x" * 100_000)) < 1100
     assert len(safe_repr(list(range(10_000)))) < 1100
 
@@ -668,7 +672,9 @@ def _post(
 @pytest.mark.dev_server
 def test_real_server_formats_and_console(subprocess_env: dict[str, str]) -> None:
     port = free_port()
-    with ServerProcess([sys.executable, APP_SCRIPT, str(port)], port, env=_server_env(subprocess_env)) as server:
+    with ServerProcess(
+        [sys.executable, APP_SCRIPT, str(port)], port, env=_server_env(subprocess_env)
+    ) as server:
         assert f"Debugger PIN: {PIN}" in server.log()
         status, headers, body = server.request("GET", "/plain", headers={"Accept": "*/*"})
         assert status == 500 and headers["content-type"].startswith("text/plain")
@@ -714,7 +720,10 @@ def test_real_server_formats_and_console(subprocess_env: dict[str, str]) -> None
         status, _, data = _post(server, url, form, {"Cookie": cookie})
         assert status == 200 and data["output"] == "2\n"
         status, _, data = _post(
-            server, url, {**form, "cmd": "from erlen import request; request.path"}, {"Cookie": cookie}
+            server,
+            url,
+            {**form, "cmd": "from erlen import request; request.path"},
+            {"Cookie": cookie},
         )
         assert data["output"] == "'/plain'\n"
 
@@ -730,7 +739,9 @@ def test_real_server_formats_and_console(subprocess_env: dict[str, str]) -> None
 @pytest.mark.dev_server
 def test_real_server_lockout(subprocess_env: dict[str, str]) -> None:
     port = free_port()
-    with ServerProcess([sys.executable, APP_SCRIPT, str(port)], port, env=_server_env(subprocess_env)) as server:
+    with ServerProcess(
+        [sys.executable, APP_SCRIPT, str(port)], port, env=_server_env(subprocess_env)
+    ) as server:
         _, _, body = server.request("GET", "/plain", headers=HTML)
         tb_id, secret, frame = page_info(body.decode())
         for _ in range(10):

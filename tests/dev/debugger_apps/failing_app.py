@@ -31,8 +31,9 @@ def create_app() -> Erlen:
 
     @app.route("/chained")
     def chained() -> str:
+        table: dict[str, int] = {}
         try:
-            {}["missing-key"]
+            table["missing-key"]
         except KeyError as e:
             raise RuntimeError("lookup wrapper failed") from e
         return "unreachable"

@@ -136,7 +136,8 @@ class Console:
             return
         last: ast.Expression | None = None
         if tree.body and isinstance(tree.body[-1], ast.Expr):
-            last = ast.Expression(tree.body.pop().value)
+            last = ast.Expression(tree.body[-1].value)
+            del tree.body[-1]
         try:
             if tree.body:
                 code = compile(tree, "<debugger>", "exec", flags=_FLAGS)

@@ -149,13 +149,14 @@ class Frame:
         end = min(len(source), self.lineno + lines)
         return start, [line.rstrip("\r\n") for line in source[start - 1 : end]]
 
-    def locals(self) -> list[tuple[str, str]]:
-        """``(name, truncated repr)`` for each local variable."""
+    def locals(self, secrets_: cabc.Sequence[str] = ()) -> list[tuple[str, str]]:
+        """``(name, truncated repr)`` for each local variable, request secrets blanked."""
         try:
             items = list(self.frame.f_locals.items())
         except Exception:
             return []
-        return [(str(name), safe_repr(value)) for name, value in items]
+        # SECURITY: credentials of the request are blanked in every repr.
+        return [(str(name), redact(safe_repr(value), secrets_)) for name, value in items]
 
     def to_json(self) -> dict[str, t.Any]:
         return {
@@ -234,6 +235,38 @@ class ExceptionInfo:
         return data
 
 
+def _is_secret_header(name: str) -> bool:
+    return name.lower() in _SECRET_HEADERS or _SECRET_HEADER_RE.search(name) is not None
+
+
+def secret_values(environ: cabc.Mapping[str, t.Any]) -> list[str]:
+    """The credentials in a request: secret header values, each cookie value, tokens.
+
+    They are blanked wherever they show up in locals (an ``environ`` or a
+    ``request`` repr would otherwise show them).
+    """
+    values: set[str] = set()
+    for key, value in environ.items():
+        if not key.startswith("HTTP_") or not _is_secret_header(key[5:].replace("_", "-")):
+            continue
+        text = str(value)
+        values.add(text)
+        values.update(text.split())
+        for part in text.split(";"):
+            values.add(part.strip())
+            values.add(part.partition("=")[2].strip().strip('"'))
+    # Longest first, so a whole header is replaced before its parts.
+    return sorted((v for v in values if len(v) >= 4), key=len, reverse=True)
+
+
+def redact(text: str, secrets_: cabc.Sequence[str]) -> str:
+    """``text`` with every secret value replaced by a mask."""
+    for value in secrets_:
+        if value in text:
+            text = text.replace(value, "********")
+    return text
+
+
 def _masked_headers(environ: cabc.Mapping[str, t.Any]) -> list[tuple[str, str]]:
     headers: list[tuple[str, str]] = []
     for key, value in environ.items():
@@ -245,7 +278,7 @@ def _masked_headers(environ: cabc.Mapping[str, t.Any]) -> list[tuple[str, str]]:
             continue
         text = str(value)
         # SECURITY: credentials never appear on the page, even for trusted hosts.
-        if name.lower() in _SECRET_HEADERS or _SECRET_HEADER_RE.search(name):
+        if _is_secret_header(name):
             text = MASK
         headers.append((name, text))
     return headers
@@ -288,6 +321,7 @@ class DebugTraceback:
         self.method = str(environ.get("REQUEST_METHOD", "GET"))
         self.url = request_url(environ)
         self.headers = _masked_headers(environ)
+        self.secret_values = secret_values(environ)
 
     def _new_frame(self, frame: types.FrameType, lineno: int | None) -> Frame | None:
         f = Frame(len(self.frames), frame, lineno or frame.f_lineno or 0)
@@ -320,7 +354,7 @@ def _e(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _render_frame(frame: Frame, console: bool) -> str:
+def _render_frame(frame: Frame, console: bool, secrets_: cabc.Sequence[str]) -> str:
     kind = "app" if frame.is_app else "library"
     start, lines = frame.context()
     rows = []
@@ -336,7 +370,7 @@ def _render_frame(frame: Frame, console: bool) -> str:
     )
     local_rows = "".join(
         f'<tr><th scope="row">{_e(name)}</th><td><code>{_e(value)}</code></td></tr>'
-        for name, value in frame.locals()
+        for name, value in frame.locals(secrets_)
     )
     locals_html = (
         f'<details class="locals"><summary>Locals</summary>'
@@ -371,28 +405,33 @@ _RELATION_TEXT = {
 }
 
 
-def _render_exception(info: ExceptionInfo, console: bool, depth: int = 0) -> str:
+def _render_exception(
+    info: ExceptionInfo, console: bool, secrets_: cabc.Sequence[str], depth: int = 0
+) -> str:
     parts = []
     chain = info.chain()
     # Oldest first, as Python prints it.
     for relation, earlier in reversed(chain):
-        parts.append(_render_single(earlier, console, depth))
+        parts.append(_render_single(earlier, console, secrets_, depth))
         parts.append(f'<p class="chain-relation {relation}">{_e(_RELATION_TEXT[relation])}</p>')
-    parts.append(_render_single(info, console, depth))
+    parts.append(_render_single(info, console, secrets_, depth))
     return "".join(parts)
 
 
-def _render_single(info: ExceptionInfo, console: bool, depth: int) -> str:
-    frames = "".join(_render_frame(f, console) for f in info.frames)
+def _render_single(
+    info: ExceptionInfo, console: bool, secrets_: cabc.Sequence[str], depth: int
+) -> str:
+    frames = "".join(_render_frame(f, console, secrets_) for f in info.frames)
     notes = "".join(f'<li class="note">{_e(n)}</li>' for n in info.notes)
     notes_html = f'<ul class="notes">{notes}</ul>' if notes else ""
     members = ""
     if info.exceptions:
         items = []
         for index, member in enumerate(info.exceptions, 1):
+            inner = _render_exception(member, console, secrets_, depth + 1)
             items.append(
                 f'<div class="group-member"><h4>Sub-exception {index} of'
-                f" {len(info.exceptions)}</h4>{_render_exception(member, console, depth + 1)}</div>"
+                f" {len(info.exceptions)}</h4>{inner}</div>"
             )
         if info.truncated_members:
             items.append(f"<p>... and {info.truncated_members} more sub-exceptions</p>")
@@ -423,7 +462,7 @@ def render_html(
     static = f"{prefix}/__debugger__/static"
     if tb is not None:
         heading = f"{tb.root.type}: {tb.root.message}"
-        body = _render_exception(tb.root, console)
+        body = _render_exception(tb.root, console, tb.secret_values)
         headers = "".join(
             f'<tr><th scope="row">{_e(k)}</th><td><code>{_e(v)}</code></td></tr>'
             for k, v in tb.headers
