@@ -27,6 +27,7 @@ from .exceptions import RequestEntityTooLarge
 from .exceptions import SecurityError
 from .exceptions import UnsupportedMediaType
 from .forms import pairs_to_multidict
+from .forms import parse_form_data
 from .headers import Headers
 from .parsing import parse_cookie
 from .parsing import parse_date
@@ -396,8 +397,6 @@ class Request:
             return
         mimetype = self.mimetype
         if mimetype in _FORM_MIMETYPES:
-            from .forms import parse_form_data
-
             cached = d.get("_cached_data")
             stream = io.BytesIO(cached) if cached is not None else self.stream
             form, files = parse_form_data(
