@@ -103,7 +103,8 @@ def redirect(
     ctx = _cv_ctx.get(None)
     if ctx is not None and Response is None:
         return ctx.app.redirect(location, code=code)
-    return _http_redirect(location, code, Response=Response)
+    rv: t.Any = _http_redirect(location, code, Response=Response)
+    return rv  # type: ignore[no-any-return]  # a Response (or the given class)
 
 
 def abort(code: int | Response, *args: t.Any, **kwargs: t.Any) -> t.NoReturn:

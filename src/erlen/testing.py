@@ -991,7 +991,7 @@ class ErlenClient:
                 "Cookies are disabled. Create a client with 'use_cookies=True' to use"
                 " session_transaction."
             )
-        app = self.application
+        app: t.Any = self.application
         ctx = app.test_request_context(*args, **kwargs)
         self._add_cookies(ctx.request.environ, None)
         # The request was built before the cookies were added; rebuild it.

@@ -263,7 +263,7 @@ _BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 
 def _decode_escaped_pairs(data: bytes) -> list[tuple[str, str]]:
     # Only for data without backslashes whose escapes are all well-formed.
-    escape_decode = codecs.escape_decode  # type: ignore[attr-defined]
+    escape_decode = codecs.escape_decode
     out: list[tuple[str, str]] = []
     append = out.append
     for pair in data.split(b"&"):

@@ -97,7 +97,9 @@ class DefaultJSONProvider(JSONProvider):
         # PERF: json.dumps with any option builds a new encoder per call; a
         # response reuses one per provider setting (benchmarks/ path_json).
         key = (pretty, self.default, self.ensure_ascii, self.sort_keys)
-        cache = self.__dict__.setdefault("_encoders", {})
+        cache: dict[tuple[t.Any, ...], json.JSONEncoder] = self.__dict__.setdefault(
+            "_encoders", {}
+        )
         encoder = cache.get(key)
         if encoder is None:
             encoder = cache[key] = json.JSONEncoder(
