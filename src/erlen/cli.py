@@ -125,6 +125,26 @@ def prepare_import(path: str) -> str:
     return ".".join(reversed(parts))
 
 
+def _prepare_checked(path: str) -> str:
+    """:func:`prepare_import`, refusing a file whose module name is already taken."""
+    import_name = prepare_import(path)
+    existing = sys.modules.get(import_name)
+    real = os.path.realpath(path)
+    if os.path.isdir(real):
+        real = os.path.join(real, "__init__.py")
+    if existing is None or not os.path.isfile(real):
+        return import_name
+    loaded = getattr(existing, "__file__", None)
+    if loaded is None or os.path.realpath(loaded) != real:
+        where = loaded or "a built-in module"
+        raise NoAppException(
+            f"{path!r} imports as module {import_name!r}, but that name is already taken by"
+            f" {where}, loaded before your file. Rename your file (or package) so it doesn't"
+            " shadow another module."
+        )
+    return import_name
+
+
 def _is_app(value: object) -> bool:
     return isinstance(value, Erlen)
 
@@ -467,13 +487,13 @@ class ScriptInfo:
             app = self.create_app()
         elif self.app_import_path:
             path, name = (re.split(r":(?![\\/])", self.app_import_path, maxsplit=1) + [None])[:2]
-            import_name = prepare_import(t.cast(str, path))
+            import_name = _prepare_checked(t.cast(str, path))
             app = locate_app(import_name, name, script_info=self)
         else:
             for filename in ("wsgi.py", "app.py"):
                 base = filename[:-3]
                 if os.path.isfile(filename) or os.path.isfile(os.path.join(base, "__init__.py")):
-                    import_name = prepare_import(filename if os.path.isfile(filename) else base)
+                    import_name = _prepare_checked(filename if os.path.isfile(filename) else base)
                     app = locate_app(import_name, None, raise_if_not_found=False, script_info=self)
                     if app is not None:
                         break

@@ -145,6 +145,16 @@ def test_create_app_callback_wins() -> None:
     assert info.load_app() is app
 
 
+def test_file_shadowed_by_an_already_imported_module(
+    tmp_path: t.Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "site.py").write_text("from erlen import Erlen\napp = Erlen('mine')\n")
+    monkeypatch.chdir(tmp_path)
+    message = load_error("site.py")
+    assert "'site.py' imports as module 'site', but that name is already taken" in message
+    assert "Rename your file" in message
+
+
 # -- the three errors ----------------------------------------------------------
 
 
