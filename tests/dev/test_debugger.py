@@ -558,6 +558,8 @@ def test_standalone_console(env_pin: None) -> None:
         headers={"Cookie": cookie},
     )
     assert r.json()["output"] == "43\n"
+    several = call(dbg, "/console", headers=HTML, multiprocess=True).text
+    assert "several processes" in several and "console-input" not in several
     # Other hosts, or evalex off: the path belongs to the app (404 here).
     assert call(dbg, "/console", host="evil.example").status == 404
     off = DebuggedApplication(create_app(), pin_logging=False)

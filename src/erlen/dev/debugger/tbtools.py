@@ -484,14 +484,16 @@ def render_html(
         body_class = "traceback" + (" hide-library" if tb.has_app_frames else "")
     else:
         heading = title or "Interactive console"
-        body = (
-            '<section class="exception"><div class="frames">'
-            '<div class="frame app standalone" id="frame-0" data-frame="0">'
-            '<div class="console" data-frame="0"><pre class="console-output"></pre>'
-            '<label class="console-prompt">&gt;&gt;&gt; <input class="console-input"'
-            ' type="text" autocomplete="off" spellcheck="false" aria-label="Python console">'
-            "</label></div></div></div></section>"
-        )
+        body = ""
+        if console:
+            body = (
+                '<section class="exception"><div class="frames">'
+                '<div class="frame app standalone" id="frame-0" data-frame="0">'
+                '<div class="console" data-frame="0"><pre class="console-output"></pre>'
+                '<label class="console-prompt">&gt;&gt;&gt; <input class="console-input"'
+                ' type="text" autocomplete="off" spellcheck="false" aria-label="Python console">'
+                "</label></div></div></div></section>"
+            )
         request_html = text = toolbar = ""
         tb_id, secret = "console", console_secret
         body_class = "console-page"
