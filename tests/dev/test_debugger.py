@@ -764,3 +764,14 @@ def test_real_server_multiprocess_console_off(subprocess_env: dict[str, str]) ->
         html = body.decode()
         assert status == 500 and "local-marker-123" in html
         assert "server runs several processes" in html and "console-input" not in html
+
+
+def test_endpoint_methods_and_body_limit(debugged: DebuggedApplication) -> None:
+    r = call(debugged, "/__debugger__/pin")
+    assert r.status == 405 and r.headers["allow"] == "POST"
+    _, secret, _ = page_info(call(debugged, "/plain", headers=HTML).text)
+    big = {"pin": "1" * (2 * 1024 * 1024), "s": secret}
+    r = call(debugged, "/__debugger__/pin", method="POST", form=big)
+    assert r.status == 413 and r.json()["error"] == "too_large"
+    # The oversized attempt did not count as a wrong PIN.
+    assert debugged.pin_guard.remaining == pin_mod.MAX_ATTEMPTS
