@@ -744,16 +744,19 @@ class ErlenGroup(AppGroup):
         app_cli = getattr(app, "cli", None)
         if app_cli is None:
             return None
-        if not has_app_context():
-            ctx.with_resource(app.app_context())
         return t.cast(click.Command | None, app_cli.get_command(ctx, name))
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]
     ) -> tuple[str | None, click.Command | None, list[str]]:
-        """Like click's, but an unknown command caused by a failed app load says so."""
+        """Like click's, but an unknown command caused by a failed app load says so.
+
+        A command from ``app.cli`` runs in the app context even without
+        ``with_appcontext``. The context is pushed here, not in :meth:`get_command`,
+        because help listings call that one and would never pop it.
+        """
         try:
-            return super().resolve_command(ctx, args)
+            name, command, rest = super().resolve_command(ctx, args)
         except click.UsageError:
             error = ctx.meta.get("erlen.load_error")
             if error is None:
@@ -762,6 +765,11 @@ class ErlenGroup(AppGroup):
                 f"No such command {args[0]!r}. It may come from the app, which could not be"
                 f" loaded:\n\n{error.format_message()}"
             ) from error
+        if command is not None and command not in self.commands.values():
+            if not has_app_context():
+                app = ctx.ensure_object(ScriptInfo).load_app()
+                ctx.with_resource(app.app_context())
+        return name, command, rest
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         """Built-in, plugin and app commands; an app load error is printed, not swallowed."""
@@ -904,16 +912,14 @@ class SeparatedPathType(click.Path):
         return [super(SeparatedPathType, self).convert(item, param, ctx) for item in items]
 
 
-def _is_serving_child() -> bool:
-    # The dev server re-runs the command in a child; its banner was printed by the parent.
-    return os.environ.get("ERLEN_RUN_MAIN") == "true"
-
-
 def show_server_banner(
     debug: bool | None, app_import_path: str | None, source: str | None = None
 ) -> None:
     """Print which app is served and whether debug mode is on (once, not in the reloaded child)."""
-    if _is_serving_child():
+    from .dev.run import is_running_from_reloader
+
+    # The reloader re-runs the command in a serving child; the parent printed this.
+    if is_running_from_reloader():
         return
     if app_import_path is not None:
         via = f" (from {source})" if source else ""
@@ -1011,7 +1017,7 @@ def run_command(
     Debug mode (--debug or ERLEN_DEBUG=1) turns on the reloader and the debugger.
     """
     os.environ["ERLEN_RUN_FROM_CLI"] = "true"
-    from .dev.run import run_dev_server  # type: ignore[import-not-found, unused-ignore]
+    from .dev.run import run_dev_server
 
     debug = get_debug_flag()
     if reload is None:

@@ -11,6 +11,7 @@ import pytest
 
 import erlen.cli
 from erlen import Erlen
+from erlen.ctx import has_app_context
 
 APPS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "apps")
 
@@ -37,6 +38,7 @@ def _isolate(monkeypatch: pytest.MonkeyPatch) -> cabc.Iterator[None]:
     monkeypatch.setattr(erlen.cli, "_env_note_shown", False)
     try:
         yield
+        assert not has_app_context(), "a CLI command left an app context pushed"
     finally:
         os.environ.clear()
         os.environ.update(saved_env)
