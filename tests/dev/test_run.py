@@ -52,14 +52,22 @@ def _edit(path: pathlib.Path, old: str, new: str) -> None:
     path.write_text(path.read_text().replace(old, new))
 
 
-def _script(tmp_path: pathlib.Path, env: dict[str, str]) -> ServerProcess:
+# Other people's edits to erlen itself (a source checkout) must not restart
+# these servers.
+ERLEN_SRC = os.path.join(os.path.dirname(erlen.__file__), "*")
+
+
+def _script(tmp_path: pathlib.Path, env: dict[str, str], **options: object) -> ServerProcess:
     _copy(tmp_path, "script_app.py")
+    options.setdefault("exclude_patterns", [ERLEN_SRC])
+    env = dict(env, TEST_RUN_OPTIONS=json.dumps(options))
     port = free_port()
     return ServerProcess([PYTHON, "app.py", str(port)], port, env=env, cwd=str(tmp_path))
 
 
 def _cli(tmp_path: pathlib.Path, env: dict[str, str], **options: object) -> ServerProcess:
     _copy(tmp_path, "cli_app.py", "mod.py")
+    options.setdefault("exclude_patterns", [ERLEN_SRC])
     env = dict(env, TEST_RUN_OPTIONS=json.dumps(options))
     port = free_port()
     return ServerProcess([PYTHON, "cli_app.py", str(port)], port, env=env, cwd=str(tmp_path))
@@ -192,7 +200,8 @@ def test_eager_loading_exits_with_the_traceback(
 ) -> None:
     _copy(tmp_path, "cli_app.py", "mod.py")
     _edit(tmp_path / "mod.py", "MESSAGE =", "1 / 0\nMESSAGE =")
-    env = dict(subprocess_env, TEST_RUN_OPTIONS=json.dumps({"eager_loading": eager}))
+    options = {"eager_loading": eager, "exclude_patterns": [ERLEN_SRC]}
+    env = dict(subprocess_env, TEST_RUN_OPTIONS=json.dumps(options))
     result = subprocess.run(
         [PYTHON, "cli_app.py", str(free_port())],
         cwd=tmp_path,
@@ -274,8 +283,7 @@ def test_killed_supervisor_leaves_no_orphan(
 def test_stat_reloader_detects_a_change(
     tmp_path: pathlib.Path, subprocess_env: dict[str, str]
 ) -> None:
-    env = dict(subprocess_env, TEST_RELOADER_TYPE="stat")
-    with _script(tmp_path, env) as server:
+    with _script(tmp_path, subprocess_env, reloader_type="stat") as server:
         _edit(tmp_path / "app.py", '"v1"', '"v2"')
         assert _serves(server, "v2"), server.log()
         assert "(via stat)" in server.log()
@@ -298,9 +306,7 @@ def test_extra_files_glob_and_exclude_patterns(
 ) -> None:
     (tmp_path / "conf").mkdir()
     (tmp_path / "skip_me.py").write_text("")
-    # Other people's edits to erlen itself must not restart this server.
-    erlen_src = os.path.join(os.path.dirname(erlen.__file__), "*")
-    options = {"extra_files": ["conf/*.toml"], "exclude_patterns": ["skip_*.py", erlen_src]}
+    options = {"extra_files": ["conf/*.toml"], "exclude_patterns": ["skip_*.py", ERLEN_SRC]}
     with _cli(tmp_path, subprocess_env, **options) as server:
         first = _pid(server)
         (tmp_path / "skip_me.py").write_text("x = 1\n")

@@ -254,10 +254,7 @@ class Reloader:
         name = os.path.basename(path)
         if not (name.endswith(".py") or name in TRIGGER_NAMES):
             return False
-        return (
-            any(path.startswith(os.path.join(r, "")) for r in self._roots)
-            or os.path.dirname(path) in self._extra_dirs
-        )
+        return any(path.startswith(os.path.join(r, "")) for r in self._roots)
 
     def _skip_dir(self, path: str, name: str) -> bool:
         return (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import typing as t
@@ -22,6 +23,6 @@ if __name__ == "__main__":
         lambda: app,
         port=int(sys.argv[1]),
         use_reloader=True,
-        reloader_type=os.environ.get("TEST_RELOADER_TYPE", "auto"),
         reloader_interval=0.1,
+        **json.loads(os.environ.get("TEST_RUN_OPTIONS", "{}")),
     )
