@@ -1069,7 +1069,7 @@ def shell_command() -> None:
     """
     from .globals import current_app
 
-    app: Erlen = current_app._get_current_object()  # type: ignore[attr-defined]
+    app: Erlen = t.cast(t.Any, current_app)._get_current_object()
     choice = (os.environ.get("ERLEN_SHELL") or "auto").lower()
     if choice not in _SHELLS:
         raise click.UsageError(
@@ -1199,7 +1199,11 @@ class ErlenCliRunner(click.testing.CliRunner):
     ) -> click.testing.Result:
         """Run ``cli`` (default: ``app.cli``) with a ScriptInfo that returns the app."""
         if cli is None:
-            cli = t.cast(click.Command, self.app.cli)  # type: ignore[attr-defined]
+            cli = t.cast("click.Command | None", getattr(self.app, "cli", None))
+            if cli is None:
+                raise TypeError(
+                    f"{type(self.app).__name__} has no 'cli' group; pass the command to invoke."
+                )
         if "obj" not in extra:
             app = self.app
             # The test configured the app; don't reset its debug flag from the environment.

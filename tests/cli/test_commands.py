@@ -240,7 +240,7 @@ def test_plain_click_command_on_app_cli_gets_the_app_context(
     def ctx_check() -> None:
         click.echo(f"{has_app_context()} {current_app.name}")
 
-    app.cli.add_command(ctx_check)  # type: ignore[attr-defined]
+    app.cli.add_command(ctx_check)
     result = invoke(ErlenGroup(create_app=lambda: app), ["ctx-check"])
     assert result.output == "True plain_click\n"
     assert not has_app_context()
@@ -268,7 +268,7 @@ def test_with_appcontext_reuses_an_active_context() -> None:
 def test_cli_runner_defaults_to_the_app_cli() -> None:
     app = Erlen("runner_app")
 
-    @app.cli.command("hi")  # type: ignore[attr-defined, misc]
+    @app.cli.command("hi")
     @click.option("--name", default="x")
     def hi(name: str) -> None:
         click.echo(f"hi {name} from {current_app.name}")
