@@ -353,7 +353,6 @@ def test_shell_has_the_app_and_shell_context(
     banner = result.stderr
     assert f"Python {sys.version}" in banner
     assert "App: commands" in banner
-    assert f"Instance: {os.path.join(os.path.dirname(startup), '')}" not in banner
     assert "Instance: " + os.path.join(os.getcwd(), "instance") in banner
     assert plain_shell == [1]
 
