@@ -49,6 +49,8 @@ from .wsgi import send_response
 
 if t.TYPE_CHECKING:
     from .blueprints import Blueprint
+    from .cli import AppGroup
+    from .cli import ErlenCliRunner
     from .sessions import SessionInterface
     from .sessions import SessionMixin
     from .testing import ErlenClient
@@ -90,6 +92,7 @@ class Erlen(TemplatingMixin, Scaffold):
     url_rule_class = Rule
     url_map_class = Map
     test_client_class: type[ErlenClient] | None = None
+    test_cli_runner_class: type[ErlenCliRunner] | None = None
 
     testing = ConfigAttribute("TESTING")
     secret_key = ConfigAttribute("SECRET_KEY")
@@ -290,6 +293,29 @@ class Erlen(TemplatingMixin, Scaffold):
         """Register ``f()`` returning names for ``erlen shell``."""
         self.shell_context_processors.append(f)
         return f
+
+    @cached_property
+    def cli(self) -> AppGroup:
+        """The app's Click group: ``@app.cli.command()`` adds ``erlen`` commands."""
+        from .cli import AppGroup
+
+        return AppGroup(self.name)
+
+    def test_cli_runner(self, **kwargs: t.Any) -> ErlenCliRunner:
+        """A Click runner that invokes the app's CLI commands, for tests."""
+        from .cli import ErlenCliRunner
+
+        cls = self.test_cli_runner_class or ErlenCliRunner
+        return cls(self, **kwargs)
+
+    def open_instance_resource(
+        self, resource: str, mode: str = "rb", encoding: str | None = "utf-8"
+    ) -> t.IO[t.Any]:
+        """Open ``resource`` relative to :attr:`instance_path`; writing is allowed here."""
+        path = os.path.join(self.instance_path, resource)
+        if "b" in mode:
+            return open(path, mode)
+        return open(path, mode, encoding=encoding)
 
     def make_shell_context(self) -> dict[str, t.Any]:
         """The names ``erlen shell`` starts with: ``app``, ``g`` and the processors' names."""
@@ -610,7 +636,7 @@ class Erlen(TemplatingMixin, Scaffold):
         """Call the view (or raise the routing error) and return its value."""
         ctx = t.cast(RequestContext, _cv_ctx.get())
         plan = pipeline.current_plan(self)
-        return pipeline.run_sync(pipeline.dispatch(self, ctx, plan, pipeline.call_blocking))
+        return pipeline.dispatch(self, ctx, plan, pipeline.call_blocking)
 
     def process_response(self, response: Response) -> Response:
         """Run after-request functions and save the session."""

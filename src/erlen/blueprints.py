@@ -20,9 +20,8 @@ from .scaffold import _endpoint_from_view_func
 from .scaffold import setupmethod
 
 if t.TYPE_CHECKING:
-    import click
-
     from .app import Erlen
+    from .cli import AppGroup
     from .wrappers import Response
 
 _F = t.TypeVar("_F", bound=cabc.Callable[..., t.Any])
@@ -169,13 +168,13 @@ class Blueprint(Scaffold):
         self._blueprints: list[tuple[Blueprint, dict[str, t.Any]]] = []
 
     @cached_property
-    def cli(self) -> click.Group:
+    def cli(self) -> AppGroup:
         """The blueprint's Click group; its commands join the app's CLI at registration."""
-        # Imported here: most apps never touch a blueprint's CLI, and click is
-        # not needed to serve requests.
-        import click
+        # Imported here: most apps never touch a blueprint's CLI, and the CLI
+        # module is not needed to serve requests.
+        from .cli import AppGroup
 
-        return click.Group()
+        return AppGroup()
 
     def _check_setup_finished(self, f_name: str) -> None:
         if self._got_registered_once:
@@ -397,21 +396,6 @@ class Blueprint(Scaffold):
 
         max_age = self.get_send_file_max_age(filename)
         return send_from_directory(t.cast(str, self.static_folder), filename, max_age=max_age)
-
-    def open_resource(
-        self, resource: str, mode: str = "rb", encoding: str | None = "utf-8"
-    ) -> t.IO[t.Any]:
-        """Open ``resource`` (a path relative to :attr:`root_path`) for reading."""
-        if mode not in {"r", "rt", "rb"}:
-            raise ValueError(
-                f"Resources can only be opened for reading, not with mode {mode!r}."
-                " Use 'r', 'rt' or 'rb'."
-            )
-        path = os.path.join(self.root_path, resource)
-        # The caller closes the file (usually with ``with``).
-        if mode == "rb":
-            return open(path, mode)
-        return open(path, mode, encoding=encoding)
 
     # -- hooks for every request of the app ---------------------------------------
 

@@ -9,6 +9,10 @@ reaches user code (views, hooks, error handlers) only through ``call``, the seam
   event loop, no thread hop for sync apps.
 - Under ASGI, an awaiting seam runs async functions on the server's loop and
   sync ones in a thread pool.
+
+The seam's contract: ``call(func, *args)`` returns either the result, or a
+coroutine that produces it. Every call site awaits only in the second case,
+so the WSGI path creates no coroutine per user function.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ if t.TYPE_CHECKING:
     from .ctx import RequestContext
     from .wrappers import Response
 
-Call = cabc.Callable[..., cabc.Awaitable[t.Any]]
+Call = cabc.Callable[..., t.Any]
 
 _T = t.TypeVar("_T")
 
@@ -70,7 +74,7 @@ def run_coroutine_blocking(coro: cabc.Coroutine[t.Any, t.Any, _T]) -> _T:
     )
 
 
-async def call_blocking(func: cabc.Callable[..., t.Any], /, *args: t.Any, **kwargs: t.Any) -> t.Any:
+def call_blocking(func: cabc.Callable[..., t.Any], /, *args: t.Any, **kwargs: t.Any) -> t.Any:
     """The WSGI seam: call ``func``; finish a coroutine it returns on the thread's loop."""
     rv = func(*args, **kwargs)
     if type(rv) is CoroutineType:
@@ -116,7 +120,9 @@ async def handle(app: Erlen, ctx: RequestContext, plan: Plan, call: Call) -> Res
         if plan.before or plan.url_value_preprocessors:
             rv = await preprocess(app, ctx, plan, call)
         if rv is None:
-            rv = await dispatch(app, ctx, plan, call)
+            rv = dispatch(app, ctx, plan, call)
+            if type(rv) is CoroutineType:
+                rv = await rv
     except Exception as e:
         rv = await handle_user_exception(app, ctx, plan, e, call)
     if (
@@ -136,14 +142,19 @@ async def preprocess(app: Erlen, ctx: RequestContext, plan: Plan, call: Call) ->
         for func in plan.url_value_preprocessors:
             func(request.endpoint, request.view_args)
     for func in plan.before:
-        rv = await call(func)
+        rv = call(func)
+        if type(rv) is CoroutineType:
+            rv = await rv
         if rv is not None:
             return rv
     return None
 
 
-async def dispatch(app: Erlen, ctx: RequestContext, plan: Plan, call: Call) -> t.Any:
-    """Raise the routing error, answer automatic OPTIONS, or call the view."""
+def dispatch(app: Erlen, ctx: RequestContext, plan: Plan, call: Call) -> t.Any:
+    """Raise the routing error, answer automatic OPTIONS, or call the view.
+
+    Returns what the seam returns: the view's value or a coroutine producing it.
+    """
     request = ctx.request
     if request.routing_exception is not None:
         app.raise_routing_exception(request)
@@ -153,7 +164,7 @@ async def dispatch(app: Erlen, ctx: RequestContext, plan: Plan, call: Call) -> t
     view = plan.view
     if view is None:
         view = app.view_functions[t.cast(str, request.endpoint)]
-    return await call(view, **(request.view_args or {}))
+    return call(view, **(request.view_args or {}))
 
 
 async def handle_user_exception(
@@ -167,7 +178,10 @@ async def handle_user_exception(
     handler = find_error_handler(app, plan, e)
     if handler is None:
         raise e
-    return await call(handler, e)
+    rv = call(handler, e)
+    if type(rv) is CoroutineType:
+        rv = await rv
+    return rv
 
 
 async def handle_http_exception(
@@ -180,7 +194,10 @@ async def handle_http_exception(
     handler = find_error_handler(app, plan, e)
     if handler is None:
         return e
-    return await call(handler, e)
+    rv = call(handler, e)
+    if type(rv) is CoroutineType:
+        rv = await rv
+    return rv
 
 
 async def finalize(
@@ -208,10 +225,12 @@ async def process_response(
     app: Erlen, ctx: RequestContext, plan: Plan, response: Response, call: Call
 ) -> Response:
     """after_this_request functions, then after_request hooks, then the session save."""
-    for func in ctx._after_request_functions:
-        response = await call(func, response)
-    for func in plan.after:
-        response = await call(func, response)
+    rv: t.Any = response
+    for func in (*ctx._after_request_functions, *plan.after):
+        rv = call(func, rv)
+        if type(rv) is CoroutineType:
+            rv = await rv
+    response = rv
     session = ctx._session
     if session is not None and not app.session_interface.is_null_session(session):
         app.session_interface.save_session(app, session, response)
@@ -236,7 +255,9 @@ async def handle_exception(
     server_error: t.Any = InternalServerError(original_exception=e)
     handler = find_error_handler(app, plan, server_error)
     if handler is not None:
-        server_error = await call(handler, server_error)
+        server_error = call(handler, server_error)
+        if type(server_error) is CoroutineType:
+            server_error = await server_error
     return await finalize(app, ctx, plan, server_error, call, from_error_handler=True)
 
 

@@ -160,6 +160,21 @@ class Scaffold:
 
         return FileSystemLoader(os.path.join(self.root_path, self.template_folder))
 
+    def open_resource(
+        self, resource: str, mode: str = "rb", encoding: str | None = "utf-8"
+    ) -> t.IO[t.Any]:
+        """Open ``resource`` (a path relative to :attr:`root_path`) for reading."""
+        if mode not in {"r", "rt", "rb"}:
+            raise ValueError(
+                f"Resources can only be opened for reading, not with mode {mode!r}."
+                " Use 'r', 'rt' or 'rb'."
+            )
+        path = os.path.join(self.root_path, resource)
+        # The caller closes the file (usually with ``with``).
+        if mode == "rb":
+            return open(path, mode)
+        return open(path, mode, encoding=encoding)
+
     # -- routes ----------------------------------------------------------------
 
     def _method_route(

@@ -778,3 +778,29 @@ def test_overridden_dispatch_request_is_honoured() -> None:
     app = Custom("custom")
     app.add_url_rule("/", "i", lambda: "view")
     assert app.test_client().get("/").text == "overridden view"
+
+
+def test_open_resource_and_instance_resource(tmp_path: t.Any) -> None:
+    (tmp_path / "schema.sql").write_text("create table x;")
+    app = Erlen("res", root_path=str(tmp_path), instance_path=str(tmp_path / "instance"))
+    with app.open_resource("schema.sql", "r") as f:
+        assert f.read() == "create table x;"
+    with pytest.raises(ValueError, match="only be opened for reading"):
+        app.open_resource("schema.sql", "w")
+    (tmp_path / "instance").mkdir()
+    with app.open_instance_resource("notes.txt", "w") as f:
+        f.write("kept")
+    with app.open_instance_resource("notes.txt", "r") as f:
+        assert f.read() == "kept"
+
+
+def test_app_cli_and_runner(app: Erlen) -> None:
+    from erlen.globals import current_app as cur
+
+    @app.cli.command("hello")
+    def hello() -> None:
+        print(f"hello from {cur.name}")
+
+    result = app.test_cli_runner().invoke(args=["hello"])
+    assert result.exit_code == 0, result.output
+    assert result.output == f"hello from {app.name}\n"

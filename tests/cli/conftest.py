@@ -6,22 +6,12 @@ import collections.abc as cabc
 import os
 import sys
 
-import click
 import pytest
 
 import erlen.cli
-from erlen import Erlen
 from erlen.ctx import has_app_context
 
 APPS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "apps")
-
-
-def _shim_cli(self: Erlen) -> click.Group:
-    # Until app.py has its own ``cli`` property: the same lazily made AppGroup.
-    group = self.__dict__.get("_cli_shim")
-    if group is None:
-        group = self.__dict__["_cli_shim"] = erlen.cli.AppGroup(self.name)
-    return group
 
 
 @pytest.fixture(autouse=True)
@@ -33,8 +23,6 @@ def _isolate(monkeypatch: pytest.MonkeyPatch) -> cabc.Iterator[None]:
     for key in list(os.environ):
         if key.startswith(("ERLEN_", "FLASK_")) or key == "PYTHONSTARTUP":
             del os.environ[key]
-    if "cli" not in vars(Erlen):
-        monkeypatch.setattr(Erlen, "cli", property(_shim_cli), raising=False)
     monkeypatch.setattr(erlen.cli, "_env_note_shown", False)
     try:
         yield

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 
 from erlen import Erlen
@@ -30,10 +29,7 @@ def close_db(exc: BaseException | None = None) -> None:
 def init_db() -> None:
     """Drop and recreate every table from ``schema.sql`` (needs an app context)."""
     conn = get_db()
-    # Flask spells this current_app.open_resource("schema.sql"); erlen's app has no
-    # open_resource yet (only blueprints do), so open the file next to the package.
-    path = os.path.join(current_app.root_path, "schema.sql")
-    with open(path, encoding="utf-8") as f:
+    with current_app.open_resource("schema.sql", "r") as f:
         conn.executescript(f.read())
 
 
