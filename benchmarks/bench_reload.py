@@ -1,0 +1,244 @@
+"""Reload latency and idle CPU of the development server with the reloader.
+
+Generates a project whose app imports 2,000 modules, then for erlen
+(``python app.py`` with the reloader, watchfiles and stat) and, when an
+interpreter with Flask is found (``.venv-bench``), ``flask run --debug``:
+
+* reload latency: time from saving ``app.py`` to the first response with the
+  new content (a client polls every 5 ms), median of ``--saves`` saves;
+* idle CPU: CPU time of the supervisor and its child over ``--idle`` seconds
+  with nothing changing (from ``/proc/<pid>/stat``), in % of one core.
+
+Linux only (``/proc``). Prints a table; nothing is asserted.
+
+    .venv/bin/python benchmarks/bench_reload.py [--saves 10] [--idle 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import pathlib
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+PACKAGES = 40
+MODULES_PER_PACKAGE = 50  # 2,000 modules
+
+ERLEN_APP = """\
+import os
+import sys
+
+import mods
+from erlen import Erlen
+from erlen.dev.run import run_dev_server
+
+app = Erlen(__name__)
+VERSION = "v0"
+
+
+@app.route("/")
+def index():
+    return VERSION
+
+
+if __name__ == "__main__":
+    run_dev_server(
+        lambda: app,
+        port=int(sys.argv[1]),
+        use_reloader=True,
+        reloader_type=os.environ.get("BENCH_RELOADER", "auto"),
+    )
+"""
+
+FLASK_APP = """\
+import mods
+from flask import Flask
+
+app = Flask(__name__)
+VERSION = "v0"
+
+
+@app.route("/")
+def index():
+    return VERSION
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def make_project(base: pathlib.Path) -> None:
+    """``mods/p*/m*.py``: 2,000 small modules, all imported by ``import mods``."""
+    mods = base / "mods"
+    mods.mkdir()
+    names = []
+    for p in range(PACKAGES):
+        pkg = mods / f"p{p}"
+        pkg.mkdir()
+        imports = []
+        for m in range(MODULES_PER_PACKAGE):
+            (pkg / f"m{m}.py").write_text(f"def f{m}(x):\n    return x + {m}\n")
+            imports.append(f"from . import m{m}")
+        (pkg / "__init__.py").write_text("\n".join(imports) + "\n")
+        names.append(f"from . import p{p}")
+    (mods / "__init__.py").write_text("\n".join(names) + "\n")
+
+
+def get(port: int) -> str | None:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+    try:
+        conn.request("GET", "/")
+        return conn.getresponse().read().decode()
+    except OSError:
+        return None
+    finally:
+        conn.close()
+
+
+def wait_for_body(port: int, body: str, timeout: float) -> float | None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if get(port) == body:
+            return time.monotonic()
+        time.sleep(0.005)
+    return None
+
+
+def session_cpu(sid: int) -> float:
+    """CPU seconds (user + system) of every live process in session ``sid``."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid:  # field 6 of stat: the session id
+            total += int(fields[11]) + int(fields[12])  # utime + stime
+    return total / ticks
+
+
+def measure(
+    name: str, args: list[str], env: dict[str, str], cwd: pathlib.Path, saves: int, idle: float
+) -> dict[str, object]:
+    port = int(args[-1]) if args[-1].isdigit() else int(args[args.index("--port") + 1])
+    app = cwd / "app.py"
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen(
+        args, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    try:
+        started = time.monotonic()
+        if wait_for_body(port, "v0", 60) is None:
+            log.seek(0)
+            raise RuntimeError(f"{name} did not start:\n{log.read().decode()}")
+        startup = time.monotonic() - started
+        time.sleep(2.0)  # let the watcher settle
+        latencies = []
+        for i in range(1, saves + 1):
+            text = app.read_text().replace(f'VERSION = "v{i - 1}"', f'VERSION = "v{i}"')
+            saved = time.monotonic()
+            app.write_text(text)
+            done = wait_for_body(port, f"v{i}", 30)
+            if done is None:
+                log.seek(0)
+                raise RuntimeError(f"{name} never served v{i}:\n{log.read().decode()[-3000:]}")
+            latencies.append(done - saved)
+            time.sleep(1.5)  # a gap, as between real saves
+        time.sleep(2.0)
+        before = session_cpu(proc.pid)
+        time.sleep(idle)
+        cpu = (session_cpu(proc.pid) - before) / idle * 100
+        return {
+            "name": name,
+            "startup": startup,
+            "median": statistics.median(latencies),
+            "max": max(latencies),
+            "cpu": cpu,
+        }
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        log.close()
+
+
+def find_python(candidates: list[pathlib.Path], module: str) -> str | None:
+    for python in candidates:
+        if python.exists():
+            ok = subprocess.run([str(python), "-c", f"import {module}"], capture_output=True)
+            if ok.returncode == 0:
+                return str(python)
+    return None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--saves", type=int, default=10, help="saves per server (median)")
+    parser.add_argument("--idle", type=float, default=20.0, help="seconds of idle CPU sampling")
+    parser.add_argument("--no-flask", action="store_true", help="skip flask run --debug")
+    opts = parser.parse_args()
+    if not os.path.isdir("/proc"):
+        sys.exit("bench_reload.py needs Linux (/proc).")
+    erlen_python = find_python(
+        [ROOT / ".venv" / "bin" / "python", pathlib.Path(sys.executable)], "watchfiles"
+    )
+    flask_python = find_python(
+        [ROOT / ".venv-bench" / "bin" / "python", pathlib.Path(sys.executable)], "flask"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    env.pop("ERLEN_RUN_MAIN", None)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        base = pathlib.Path(tmp)
+        make_project(base)
+        runs: list[tuple[str, list[str], dict[str, str], str]] = []
+        python = erlen_python or sys.executable
+        for kind in ("watchfiles", "stat"):
+            port = free_port()
+            runs.append(
+                (f"erlen app.py ({kind})", [python, "app.py", str(port)],
+                 dict(env, BENCH_RELOADER=kind), ERLEN_APP)
+            )  # fmt: skip
+        if flask_python and not opts.no_flask:
+            port = free_port()
+            flask = [flask_python, "-m", "flask", "--app", "app", "run", "--debug"]
+            runs.append(("flask run --debug", [*flask, "--port", str(port)], env, FLASK_APP))
+        for name, args, run_env, source in runs:
+            (base / "app.py").write_text(source)
+            shutil.rmtree(base / "__pycache__", ignore_errors=True)
+            print(f"measuring {name} ...", file=sys.stderr)
+            rows.append(measure(name, args, run_env, base, opts.saves, opts.idle))
+    count = PACKAGES * MODULES_PER_PACKAGE
+    print(f"\nReload with {count} modules imported; Python {sys.version.split()[0]}")
+    print(f"{'server':<28} {'start s':>8} {'reload median s':>16} {'max s':>7} {'idle CPU %':>11}")
+    for row in rows:
+        print(
+            f"{row['name']:<28} {row['startup']:>8.2f} {row['median']:>16.3f}"
+            f" {row['max']:>7.3f} {row['cpu']:>11.2f}"
+        )
+    if not flask_python:
+        print("(flask not found: create .venv-bench to compare)")
+
+
+if __name__ == "__main__":
+    main()
