@@ -148,6 +148,7 @@ class Erlen(TemplatingMixin, Scaffold):
         self.subdomain_matching = subdomain_matching
         self._got_first_request = False
         self._plans: dict[str | None, Plan] = {}
+        self._match_adapters: dict[tuple[str, str], MapAdapter] = {}
         self._overrides: frozenset[str] = frozenset()
         self._has_teardown_request = False
         self._has_teardown_appcontext = False
@@ -442,19 +443,22 @@ class Erlen(TemplatingMixin, Scaffold):
             ):
                 adapter = ctx.url_adapter
             else:
-                # PERF: a path matches without the host; the full adapter (with
-                # the validated host) is made only when a redirect or url_for
-                # needs it.
-                adapter = url_map.bind(
-                    "",
-                    request.root_path,
-                    url_map.default_subdomain or "",
-                    request.scheme,
-                    request.method,
-                    request.path,
-                )
+                # PERF: a path matches without the host, and matching changes no
+                # adapter state, so one host-less adapter per mount point and
+                # scheme serves every request. The full adapter (with the
+                # validated host) is made only when a redirect or url_for needs it.
+                key = (request.root_path, request.scheme)
+                adapter = self._match_adapters.get(key)
+                if adapter is None:
+                    adapter = url_map.bind("", key[0], url_map.default_subdomain or "", key[1])
+                    # SECURITY: the root path may come from a proxy header
+                    # (X-Forwarded-Prefix); keep the cache bounded.
+                    if len(self._match_adapters) < 64:
+                        self._match_adapters[key] = adapter
             try:
-                rule, request.view_args = adapter.match(return_rule=True)  # type: ignore[union-attr]
+                rule, request.view_args = adapter.match(  # type: ignore[union-attr]
+                    request.path, request.method, return_rule=True
+                )
             except RequestRedirect:
                 if adapter is ctx.url_adapter:
                     raise
