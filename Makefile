@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 BENCH_VENV := .venv-bench
 BENCH_PY := $(BENCH_VENV)/bin/python
 
-.PHONY: demo test lint bench clean
+.PHONY: demo demo-hello test lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,7 +13,13 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
+# The tutorial blog with the development server (reloader and debugger on).
 demo: $(VENV)/.installed
+	cd examples/blog && (test -f instance/blog.sqlite || ../../$(VENV)/bin/erlen --app blog init-db) \
+		&& ../../$(VENV)/bin/erlen --app blog --debug run
+
+# The seeds' hello world, run as a script.
+demo-hello: $(VENV)/.installed
 	$(PY) examples/hello/hello.py
 
 test: $(VENV)/.installed
