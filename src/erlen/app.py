@@ -816,30 +816,55 @@ class Erlen(TemplatingMixin, Scaffold):
     ) -> None:
         """Serve the app with the development server (never in production).
 
-        ``host`` defaults to ``127.0.0.1``, ``port`` to 5000. Other options go
-        to the server: ``threaded`` (default True), ``processes``, ``ssl_context``.
+        The same server as ``erlen run``: ``host`` defaults to ``127.0.0.1`` (or
+        ``ERLEN_RUN_HOST``), ``port`` to 5000 (or ``ERLEN_RUN_PORT``). In debug
+        mode the reloader and the debugger are on. Other options:
+        ``use_reloader``, ``use_debugger``, ``use_evalex``, ``extra_files``,
+        ``exclude_patterns``, ``reloader_interval``, ``reloader_type``,
+        ``threaded`` (default True), ``processes``, ``passthrough_errors``,
+        ``ssl_context`` (``(cert, key)``, an ``ssl.SSLContext`` or ``"adhoc"``).
         """
+        from . import cli
+        from .dev.run import is_running_from_reloader
+        from .dev.run import run_dev_server
+
         if os.environ.get("ERLEN_RUN_FROM_CLI") == "true":
             # COMPAT: under `erlen run` the command line's server is already running.
+            if not is_running_from_reloader():
+                print(
+                    " * Ignoring a call to 'app.run()' that would block the current"
+                    " 'erlen' CLI command. Only call 'app.run()' in an"
+                    " 'if __name__ == \"__main__\"' guard.",
+                    file=sys.stderr,
+                )
             return
+        if cli.get_load_dotenv(load_dotenv):
+            cli.load_dotenv()
+            if any(name in os.environ for name in ("ERLEN_DEBUG", "FLASK_DEBUG")):
+                self.debug = cli.get_debug_flag()
         if debug is not None:
             self.debug = bool(debug)
         server_name = self.config.get("SERVER_NAME")
         sn_host = sn_port = None
         if server_name:
             sn_host, _, sn_port = server_name.partition(":")
+        env = os.environ
         if not host:
-            host = sn_host or "127.0.0.1"
+            host = sn_host or env.get("ERLEN_RUN_HOST") or env.get("FLASK_RUN_HOST") or "127.0.0.1"
+        env_port = env.get("ERLEN_RUN_PORT") or env.get("FLASK_RUN_PORT")
         if port or port == 0:
             port = int(port)
         elif sn_port:
             port = int(sn_port)
+        elif env_port:
+            port = int(env_port)
         else:
             port = 5000
+        options.setdefault("use_reloader", self.debug)
+        options.setdefault("use_debugger", self.debug)
         options.setdefault("threaded", True)
-        from .dev.serving import run_simple
-
-        run_simple(host, port, self, **options)
+        cli.show_server_banner(self.debug, self.name)
+        run_dev_server(lambda: self, host=host, port=port, **options)
 
 
 def _env_debug() -> bool:
