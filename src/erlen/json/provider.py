@@ -24,9 +24,10 @@ class JSONProvider:
     """The interface: ``dumps``, ``loads`` and ``response``; built on the stdlib by default."""
 
     def __init__(self, app: Erlen) -> None:
-        import weakref
-
-        self._app: Erlen = t.cast("Erlen", weakref.proxy(app))
+        # PERF: a plain reference, not a weakref proxy: the provider is read on
+        # every JSON response (benchmarks/ path_json), and an app lives as long
+        # as its provider anyway.
+        self._app: Erlen = app
 
     def dumps(self, obj: t.Any, **kwargs: t.Any) -> str:
         """Serialize ``obj`` to a JSON string."""
@@ -97,9 +98,7 @@ class DefaultJSONProvider(JSONProvider):
         # PERF: json.dumps with any option builds a new encoder per call; a
         # response reuses one per provider setting (benchmarks/ path_json).
         key = (pretty, self.default, self.ensure_ascii, self.sort_keys)
-        cache: dict[tuple[t.Any, ...], json.JSONEncoder] = self.__dict__.setdefault(
-            "_encoders", {}
-        )
+        cache: dict[tuple[t.Any, ...], json.JSONEncoder] = self.__dict__.setdefault("_encoders", {})
         encoder = cache.get(key)
         if encoder is None:
             encoder = cache[key] = json.JSONEncoder(
@@ -115,8 +114,9 @@ class DefaultJSONProvider(JSONProvider):
         return json.loads(s, **kwargs)
 
     def response(self, *args: t.Any, **kwargs: t.Any) -> Response:
-        obj = self._prepare_response_obj(args, kwargs)
-        pretty = (self.compact is None and self._app.debug) or self.compact is False
+        obj = args[0] if len(args) == 1 and not kwargs else self._prepare_response_obj(args, kwargs)
+        compact = self.compact
+        pretty = compact is False or (compact is None and bool(self._app.config["DEBUG"]))
         if type(self).dumps is DefaultJSONProvider.dumps:
             text = self._encoder(pretty).encode(obj)
         elif pretty:
