@@ -20,6 +20,7 @@ import argparse
 import http.client
 import os
 import pathlib
+import random
 import shutil
 import signal
 import socket
@@ -159,7 +160,9 @@ def measure(
                 log.seek(0)
                 raise RuntimeError(f"{name} never served v{i}:\n{log.read().decode()[-3000:]}")
             latencies.append(done - saved)
-            time.sleep(1.5)  # a gap, as between real saves
+            # A random gap, as between real saves: a fixed one would always
+            # hit the same phase of a polling loop.
+            time.sleep(random.uniform(1.0, 2.0))
         time.sleep(2.0)
         before = session_cpu(proc.pid)
         time.sleep(idle)

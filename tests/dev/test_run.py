@@ -149,7 +149,7 @@ def test_script_edit_syntax_error_and_fix(
         assert wait_for(lambda: _body(server)[0] == 500, 15), server.log()
         status, text = _body(server, "/any/path")
         assert status == 500
-        assert f"Fix {app}, line 10" in text
+        assert f"Fix {app}, line 11" in text
         assert "SyntaxError" in text
         status, page = _body(server, "/", Accept="text/html")
         assert "<pre>" in page and "SyntaxError" in page

@@ -170,6 +170,10 @@ def run_dev_server(
             what=what,
         )
         return
+    if use_reloader and os.name == "nt":
+        # The supervisor passes the socket and pipes by descriptor (POSIX).
+        print(" * The reloader needs a POSIX system; serving without it.", file=sys.stderr)
+        use_reloader = False
     if not use_reloader:
         app = _with_debugger(load_app(), use_debugger, use_evalex)
         run_simple(host, port, app, threaded=threaded, processes=processes, ssl_context=ssl_context)
@@ -233,13 +237,7 @@ def _run_child(
     fd = int(env.pop("ERLEN_SERVER_FD"))
     status_fd = int(env.pop("ERLEN_STATUS_FD", "-1"))
     first = env.pop("ERLEN_RELOAD", "0") == "0"
-    if "ERLEN_STDERR_FD" in env:
-        # Until now stderr went through the supervisor (to show a crash on the
-        # error page); from here on write to the terminal directly.
-        stderr_fd = int(env.pop("ERLEN_STDERR_FD"))
-        sys.stderr.flush()
-        os.dup2(stderr_fd, 2)
-        os.close(stderr_fd)
+    stderr_fd = int(env.pop("ERLEN_STDERR_FD", "-1"))
     _set_parent_death_signal(int(env.pop("ERLEN_SUPERVISOR_PID", str(os.getppid()))))
     if status_fd >= 0:
         os.set_inheritable(status_fd, False)
@@ -254,6 +252,13 @@ def _run_child(
         sys.stderr.write(text)
         app = error_app(text, what)
         failed = True
+    if stderr_fd >= 0:
+        # Until now stderr went through the supervisor, which shows it on the
+        # error page if this process dies; from here on (and before the server
+        # decides on colours) write to the terminal directly.
+        sys.stderr.flush()
+        os.dup2(stderr_fd, 2)
+        os.close(stderr_fd)
     server = make_server(
         host, port, app, threaded=threaded, processes=processes, ssl_context=ssl_context, fd=fd
     )
@@ -482,7 +487,7 @@ class _Supervisor:
             return
         if self.exit_code is not None:
             return
-        text = child.tail.decode("utf-8", "replace")
+        text = "" if child.ready else child.tail.decode("utf-8", "replace")
         if child is self.pending:
             self.pending = None
             eager = not self.started if self.eager_loading is None else self.eager_loading
@@ -495,6 +500,10 @@ class _Supervisor:
             logger.error(
                 " * The app failed to load%s; serving the error page until the next change.",
                 where,
+            )
+            text = text or (
+                f"The server process exited with status {code} before serving.\n"
+                "Its output in the terminal shows why; save a file to try again."
             )
         elif child is self.current:
             self.current = None
