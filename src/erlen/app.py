@@ -788,24 +788,6 @@ class Erlen(TemplatingMixin, Scaffold):
 
     # -- static files and the development server -----------------------------------
 
-    def get_send_file_max_age(self, filename: str | None) -> int | None:
-        """Cache max-age for static files: ``SEND_FILE_MAX_AGE_DEFAULT``."""
-        value = self.config["SEND_FILE_MAX_AGE_DEFAULT"]
-        if value is None:
-            return None
-        if isinstance(value, timedelta):
-            return int(value.total_seconds())
-        return int(value)
-
-    def send_static_file(self, filename: str) -> Response:
-        """The view of the static route: a file from :attr:`static_folder`."""
-        if not self.has_static_folder:
-            raise RuntimeError("'static_folder' must be set to serve static_files.")
-        from .helpers import send_from_directory
-
-        max_age = self.get_send_file_max_age(filename)
-        return send_from_directory(t.cast(str, self.static_folder), filename, max_age=max_age)
-
     def run(
         self,
         host: str | None = None,

@@ -11,7 +11,6 @@ import collections.abc as cabc
 import os
 import typing as t
 from collections import defaultdict
-from datetime import timedelta
 from functools import cached_property
 from functools import update_wrapper
 
@@ -22,7 +21,6 @@ from .scaffold import setupmethod
 if t.TYPE_CHECKING:
     from .app import Erlen
     from .cli import AppGroup
-    from .wrappers import Response
 
 _F = t.TypeVar("_F", bound=cabc.Callable[..., t.Any])
 
@@ -376,26 +374,6 @@ class Blueprint(Scaffold):
         )
 
     # -- static files and resources ---------------------------------------------
-
-    def get_send_file_max_age(self, filename: str | None) -> int | None:
-        """Cache max-age for the blueprint's static files: ``SEND_FILE_MAX_AGE_DEFAULT``."""
-        from .globals import current_app
-
-        value = current_app.config["SEND_FILE_MAX_AGE_DEFAULT"]
-        if value is None:
-            return None
-        if isinstance(value, timedelta):
-            return int(value.total_seconds())
-        return int(value)
-
-    def send_static_file(self, filename: str) -> Response:
-        """The view of the blueprint's static route: a file from :attr:`static_folder`."""
-        if not self.has_static_folder:
-            raise RuntimeError("'static_folder' must be set to serve static_files.")
-        from .helpers import send_from_directory
-
-        max_age = self.get_send_file_max_age(filename)
-        return send_from_directory(t.cast(str, self.static_folder), filename, max_age=max_age)
 
     # -- hooks for every request of the app ---------------------------------------
 

@@ -13,6 +13,7 @@ import os
 import sys
 import typing as t
 from collections import defaultdict
+from datetime import timedelta
 from functools import cached_property
 from functools import update_wrapper
 
@@ -21,6 +22,8 @@ from .http.exceptions import default_exceptions
 
 if t.TYPE_CHECKING:
     from jinja2 import BaseLoader
+
+    from .wrappers import Response
 
 _F = t.TypeVar("_F", bound=cabc.Callable[..., t.Any])
 
@@ -174,6 +177,29 @@ class Scaffold:
         if mode == "rb":
             return open(path, mode)
         return open(path, mode, encoding=encoding)
+
+    def get_send_file_max_age(self, filename: str | None) -> int | None:
+        """Cache max-age for static files: the app's ``SEND_FILE_MAX_AGE_DEFAULT``.
+
+        Override it to choose per file.
+        """
+        from .globals import current_app
+
+        value = current_app.config["SEND_FILE_MAX_AGE_DEFAULT"]
+        if value is None:
+            return None
+        if isinstance(value, timedelta):
+            return int(value.total_seconds())
+        return int(value)
+
+    def send_static_file(self, filename: str) -> Response:
+        """The view of the static route: a file from :attr:`static_folder`."""
+        if not self.has_static_folder:
+            raise RuntimeError("'static_folder' must be set to serve static files.")
+        from .helpers import send_from_directory
+
+        max_age = self.get_send_file_max_age(filename)
+        return send_from_directory(t.cast(str, self.static_folder), filename, max_age=max_age)
 
     # -- routes ----------------------------------------------------------------
 
