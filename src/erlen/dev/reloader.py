@@ -196,6 +196,8 @@ class Reloader:
         self._lock = threading.Lock()
         self._restart = threading.Event()
         self._stop = threading.Event()
+        # The last round's files and roots, to catch changes between rounds.
+        self._known: tuple[dict[str, tuple[int, int]], tuple[str, ...]] | None = None
         # Directories watched non-recursively just for an extra file in them.
         self._extra_dirs = extra_dirs
         self.add_roots([*roots, *extra_roots])
@@ -318,11 +320,31 @@ class Reloader:
         import watchfiles
 
         self._restart.clear()
-        dirs, before = self.scan()
+        roots = [os.path.join(r, "") for r in self.roots]
+        dirs, known = self.scan()
+        if self._known is not None:
+            # Report what changed while no watch was running (between rounds);
+            # files under roots added since are not changes.
+            old, old_roots = self._known
+            missed = {
+                p
+                for p in known.keys() | old.keys()
+                if known.get(p) != old.get(p) and (p.startswith(old_roots) or p in self._extra)
+            }
+            if missed:
+                yield missed
+        self._known = (known, tuple(roots))
         accept = self.is_watched
+        skip = self._skip_dir
 
         def watch_filter(change: watchfiles.Change, path: str) -> bool:
-            return accept(path) or (change == watchfiles.Change.added and os.path.isdir(path))
+            if accept(path):
+                return True
+            return (
+                change == watchfiles.Change.added
+                and os.path.isdir(path)
+                and not skip(path, os.path.basename(path))
+            )
 
         # PERF: each directory is watched non-recursively, so the kernel keeps
         # no watches for virtualenvs or node_modules inside the project.
@@ -336,16 +358,17 @@ class Reloader:
             raise_interrupt=False,
         ):
             paths = {path for _, path in batch if accept(path)}
-            new_dirs = any(os.path.isdir(p) for _, p in batch if not accept(p))
-            if new_dirs:
-                # A new directory: watch it, and report files that appeared in
-                # it before the new watch started.
-                _, after = self.scan()
-                paths |= {p for p in after if p not in before}
-                self._restart.set()
+            for path in paths:
+                try:
+                    st = os.stat(path)
+                    known[path] = (st.st_mtime_ns, st.st_size)
+                except OSError:
+                    known.pop(path, None)
             if paths:
                 yield paths
-            if new_dirs:
+            if any(not accept(path) for _, path in batch):
+                # A new directory: start a round that watches it too; its
+                # first scan reports the files that appeared in it meanwhile.
                 return
 
     def _stat_round(self) -> cabc.Iterator[set[str]]:
