@@ -57,6 +57,8 @@ if __name__ == "__main__":
         port=int(sys.argv[1]),
         use_reloader=True,
         reloader_type=os.environ.get("BENCH_RELOADER", "auto"),
+        # As if installed: erlen's own (checkout) files are not watched.
+        exclude_patterns=[os.path.join(os.path.dirname(sys.modules["erlen"].__file__), "*")],
     )
 """
 
@@ -200,6 +202,8 @@ def main() -> None:
     parser.add_argument("--idle", type=float, default=20.0, help="seconds of idle CPU sampling")
     parser.add_argument("--no-flask", action="store_true", help="skip flask run --debug")
     opts = parser.parse_args()
+    # Stop the servers (the finally clauses) on SIGTERM too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     if not os.path.isdir("/proc"):
         sys.exit("bench_reload.py needs Linux (/proc).")
     erlen_python = find_python(
