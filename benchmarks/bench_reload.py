@@ -99,12 +99,16 @@ def make_project(base: pathlib.Path) -> None:
     (mods / "__init__.py").write_text("\n".join(names) + "\n")
 
 
+FAILED = [0]  # requests refused or cut off while polling
+
+
 def get(port: int) -> str | None:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
     try:
         conn.request("GET", "/")
         return conn.getresponse().read().decode()
-    except OSError:
+    except (OSError, http.client.HTTPException):
+        FAILED[0] += 1
         return None
     finally:
         conn.close()
@@ -153,6 +157,7 @@ def measure(
         startup = time.monotonic() - started
         time.sleep(2.0)  # let the watcher settle
         latencies = []
+        FAILED[0] = 0
         for i in range(1, saves + 1):
             text = app.read_text().replace(f'VERSION = "v{i - 1}"', f'VERSION = "v{i}"')
             saved = time.monotonic()
@@ -175,6 +180,7 @@ def measure(
             "median": statistics.median(latencies),
             "max": max(latencies),
             "cpu": cpu,
+            "failed": FAILED[0],
         }
     finally:
         if proc.poll() is None:
@@ -237,11 +243,14 @@ def main() -> None:
             rows.append(measure(name, args, run_env, base, opts.saves, opts.idle))
     count = PACKAGES * MODULES_PER_PACKAGE
     print(f"\nReload with {count} modules imported; Python {sys.version.split()[0]}")
-    print(f"{'server':<28} {'start s':>8} {'reload median s':>16} {'max s':>7} {'idle CPU %':>11}")
+    print(
+        f"{'server':<28} {'start s':>8} {'reload median s':>16} {'max s':>7}"
+        f" {'failed req':>10} {'idle CPU %':>11}"
+    )
     for row in rows:
         print(
             f"{row['name']:<28} {row['startup']:>8.2f} {row['median']:>16.3f}"
-            f" {row['max']:>7.3f} {row['cpu']:>11.2f}"
+            f" {row['max']:>7.3f} {row['failed']:>10} {row['cpu']:>11.2f}"
         )
     if not flask_python:
         print("(flask not found: create .venv-bench to compare)")
