@@ -157,6 +157,7 @@ class Connection:
         "continue_pending",
         "headers_sent",
         "idle",
+        "fresh",
         "dirty",
         "head_deadline",
     )
@@ -179,6 +180,8 @@ class Connection:
         self.continue_pending = False
         self.headers_sent = False
         self.idle = True
+        #: No request has been answered on this connection yet.
+        self.fresh = True
         self.dirty = False
         #: When the request head being received must be complete (0: none).
         self.head_deadline = 0.0
@@ -574,6 +577,7 @@ class Connection:
             self.dirty = not keep
         self.continue_pending = False
         self.idle = True
+        self.fresh = False
         return keep
 
     def _log(self, request_line: str, code: int) -> None:

@@ -112,7 +112,9 @@ def error_app(text: str, what: str = "the app") -> WSGIApp:
     return app
 
 
-def _with_debugger(app: WSGIApp, use_debugger: bool, use_evalex: bool) -> WSGIApp:
+def _with_debugger(
+    app: WSGIApp, use_debugger: bool, use_evalex: bool, pin_logging: bool = True
+) -> WSGIApp:
     """Wrap ``app`` in the interactive debugger when asked and available."""
     if not use_debugger:
         return app
@@ -121,7 +123,23 @@ def _with_debugger(app: WSGIApp, use_debugger: bool, use_evalex: bool) -> WSGIAp
         debugged = module.DebuggedApplication
     except (ImportError, AttributeError):
         return app
-    return t.cast("WSGIApp", debugged(app, evalex=use_evalex))
+    return t.cast("WSGIApp", debugged(app, evalex=use_evalex, pin_logging=pin_logging))
+
+
+_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+
+
+def _warn_exposed_console(host: str, port: int, use_debugger: bool, use_evalex: bool) -> None:
+    # SECURITY: the console runs arbitrary Python; say plainly who can reach it.
+    if not (use_debugger and use_evalex) or host in _LOOPBACK_HOSTS or host.startswith("127."):
+        return
+    print(
+        f" * WARNING: the interactive debugger console is on and the server listens on"
+        f" {host}:{port}: anyone who can reach this address and learns the PIN can run"
+        " Python code on this machine. Bind to 127.0.0.1, or turn the console off"
+        " (use_evalex=False / --no-debugger), unless you trust that network.",
+        file=sys.stderr,
+    )
 
 
 # -- the entry point --------------------------------------------------------
@@ -166,7 +184,8 @@ def run_dev_server(
             processes=processes,
             ssl_context=ssl_context,
             eager_loading=eager_loading,
-            wrap=lambda app: _with_debugger(app, use_debugger, use_evalex),
+            # The supervisor printed the PIN once; children share it.
+            wrap=lambda app: _with_debugger(app, use_debugger, use_evalex, pin_logging=False),
             what=what,
         )
         return
@@ -174,6 +193,7 @@ def run_dev_server(
         # The supervisor passes the socket and pipes by descriptor (POSIX).
         print(" * The reloader needs a POSIX system; serving without it.", file=sys.stderr)
         use_reloader = False
+    _warn_exposed_console(host, port, use_debugger, use_evalex)
     if not use_reloader:
         app = _with_debugger(load_app(), use_debugger, use_evalex)
         run_simple(host, port, app, threaded=threaded, processes=processes, ssl_context=ssl_context)
@@ -190,6 +210,12 @@ def run_dev_server(
     except (AddressInUse, PermissionError) as e:
         print(e.strerror, file=sys.stderr)
         raise SystemExit(1) from None
+    if use_debugger:
+        # One PIN for the supervisor's life, printed once, shared by every child.
+        from .debugger import pin as debugger_pin
+
+        debugger_pin.ensure_supervisor_pin()
+        debugger_pin.log_pin(debugger_pin.resolve_pin(), use_evalex)
     supervisor = _Supervisor(sock, host, ssl_context, reloader, eager_loading, what)
     code = supervisor.run()
     if code:

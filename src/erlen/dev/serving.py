@@ -130,6 +130,22 @@ def _address_in_use_message(host: str, port: int) -> str:
     return "\n".join(lines)
 
 
+def _has_input(sock: socket.socket) -> bool:
+    # Whether bytes are waiting on the socket (a request on its way).
+    if isinstance(sock, ssl.SSLSocket) and sock.pending() > 0:
+        return True
+    try:
+        # select, not a non-blocking recv: the socket has a timeout, and
+        # Python's recv would wait for it.
+        if not select.select([sock], [], [], 0)[0]:
+            return False
+        if isinstance(sock, ssl.SSLSocket):
+            return True  # encrypted bytes: a record is arriving
+        return bool(sock.recv(1, socket.MSG_PEEK))  # b"" is the client closing
+    except (InterruptedError, OSError, ValueError):
+        return False
+
+
 def bind_socket(host: str, port: int, backlog: int = 128) -> socket.socket:
     """Create a listening TCP socket on ``host:port``.
 
@@ -504,8 +520,9 @@ class DevServer:
                 return
             with self._lock:
                 self._connections.add(conn)
-            if not self._stop:
-                conn.serve()
+            # A connection accepted before the stop gets its request answered
+            # (with Connection: close): a restart must not drop it.
+            conn.serve()
         except Exception:
             logger.exception("Unexpected error while serving a connection.")
         finally:
@@ -522,7 +539,10 @@ class DevServer:
             conns = list(self._connections)
             threads = list(self._threads)
         for conn in conns:
-            if conn.idle:
+            # Only connections waiting between requests are cut short; one that
+            # was just accepted, or whose next request is already arriving, is
+            # answered first (no request is dropped by a reload).
+            if conn.idle and not conn.fresh and not conn.buf and not _has_input(conn.sock):
                 try:
                     conn.sock.shutdown(socket.SHUT_RD)
                 except OSError:
