@@ -999,6 +999,13 @@ def show_server_banner(
     help="Load the app before serving and fail at once on errors (eager), or keep serving and"
     " show errors in the browser (lazy). Default: eager without the reloader.",
 )
+@click.option(
+    "--debugger-trusted-host",
+    "debugger_trusted_hosts",
+    multiple=True,
+    help="A host name (or .domain for its subdomains) the debugger answers besides"
+    " localhost and loopback addresses. Repeat for several.",
+)
 @pass_script_info
 def run_command(
     info: ScriptInfo,
@@ -1011,6 +1018,7 @@ def run_command(
     extra_files: list[str] | None,
     exclude_patterns: list[str] | None,
     eager_loading: bool | None,
+    debugger_trusted_hosts: tuple[str, ...],
 ) -> None:
     """Run a development server for the app (not for production).
 
@@ -1037,6 +1045,7 @@ def run_command(
         ssl_context=cert,
         eager_loading=eager_loading,
         app_import_path=info.app_import_path,
+        debugger_trusted_hosts=list(debugger_trusted_hosts),
     )
 
 

@@ -55,9 +55,22 @@ def test_defaults(calls: list[dict[str, t.Any]]) -> None:
         "ssl_context": None,
         "eager_loading": None,
         "app_import_path": "hello",
+        "debugger_trusted_hosts": [],
         "output": " * Serving Erlen app 'hello' (from --app)\n * Debug mode: off\n",
     }
     assert os.environ["ERLEN_RUN_FROM_CLI"] == "true"
+
+
+def test_debugger_trusted_hosts(calls: list[dict[str, t.Any]]) -> None:
+    got = run(
+        calls,
+        "run",
+        "--debugger-trusted-host",
+        "dev.test",
+        "--debugger-trusted-host",
+        ".box.internal",
+    )
+    assert got["debugger_trusted_hosts"] == ["dev.test", ".box.internal"]
 
 
 def test_debug_turns_on_reloader_and_debugger(calls: list[dict[str, t.Any]]) -> None:

@@ -113,7 +113,11 @@ def error_app(text: str, what: str = "the app") -> WSGIApp:
 
 
 def _with_debugger(
-    app: WSGIApp, use_debugger: bool, use_evalex: bool, pin_logging: bool = True
+    app: WSGIApp,
+    use_debugger: bool,
+    use_evalex: bool,
+    pin_logging: bool = True,
+    trusted_hosts: cabc.Sequence[str] | None = None,
 ) -> WSGIApp:
     """Wrap ``app`` in the interactive debugger when asked and available."""
     if not use_debugger:
@@ -123,7 +127,10 @@ def _with_debugger(
         debugged = module.DebuggedApplication
     except (ImportError, AttributeError):
         return app
-    return t.cast("WSGIApp", debugged(app, evalex=use_evalex, pin_logging=pin_logging))
+    return t.cast(
+        "WSGIApp",
+        debugged(app, evalex=use_evalex, pin_logging=pin_logging, trusted_hosts=trusted_hosts),
+    )
 
 
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
@@ -163,6 +170,7 @@ def run_dev_server(
     ssl_context: SSLContextArg = None,
     eager_loading: bool | None = None,
     app_import_path: str | None = None,
+    debugger_trusted_hosts: cabc.Sequence[str] | None = None,
 ) -> None:
     """Load the app from ``load_app`` and serve it until Ctrl-C.
 
@@ -185,7 +193,9 @@ def run_dev_server(
             ssl_context=ssl_context,
             eager_loading=eager_loading,
             # The supervisor printed the PIN once; children share it.
-            wrap=lambda app: _with_debugger(app, use_debugger, use_evalex, pin_logging=False),
+            wrap=lambda app: _with_debugger(
+                app, use_debugger, use_evalex, False, debugger_trusted_hosts
+            ),
             what=what,
         )
         return
@@ -195,7 +205,9 @@ def run_dev_server(
         use_reloader = False
     _warn_exposed_console(host, port, use_debugger, use_evalex)
     if not use_reloader:
-        app = _with_debugger(load_app(), use_debugger, use_evalex)
+        app = _with_debugger(
+            load_app(), use_debugger, use_evalex, trusted_hosts=debugger_trusted_hosts
+        )
         run_simple(host, port, app, threaded=threaded, processes=processes, ssl_context=ssl_context)
         return
     reloader = Reloader(
