@@ -17,7 +17,6 @@ so the WSGI path creates no coroutine per user function.
 
 from __future__ import annotations
 
-import asyncio
 import collections.abc as cabc
 import sys
 import threading
@@ -36,6 +35,8 @@ from .signals import request_finished
 from .signals import request_started
 
 if t.TYPE_CHECKING:
+    import asyncio
+
     from .app import Erlen
     from .ctx import RequestContext
     from .wrappers import Response
@@ -57,12 +58,17 @@ def thread_loop() -> asyncio.AbstractEventLoop:
     """
     loop: asyncio.AbstractEventLoop | None = getattr(_thread_state, "loop", None)
     if loop is None or loop.is_closed():
+        # PERF: asyncio is imported only by apps that have async functions.
+        import asyncio
+
         loop = _thread_state.loop = asyncio.new_event_loop()
     return loop
 
 
 def run_coroutine_blocking(coro: cabc.Coroutine[t.Any, t.Any, _T]) -> _T:
     """Run ``coro`` to completion on this thread's loop (no loop may be running here)."""
+    import asyncio
+
     try:
         asyncio.get_running_loop()
     except RuntimeError:
