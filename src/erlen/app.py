@@ -30,6 +30,9 @@ from .http.exceptions import HTTPException
 from .http.headers import Headers
 from .json.provider import DefaultJSONProvider
 from .json.provider import JSONProvider
+from .pipeline import call_blocking
+from .pipeline import respond
+from .pipeline import run_sync
 from .plan import Plan
 from .routing import BuildError
 from .routing import Map
@@ -738,7 +741,7 @@ class Erlen(TemplatingMixin, Scaffold):
         """
         if not self._got_first_request:
             self._freeze()
-        ctx = RequestContext(self, request=request_from_environ(environ, self.request_class))
+        ctx = RequestContext(self, None, request_from_environ(environ, self.request_class))
         error: BaseException | None = None
         ctx.push()
         try:
@@ -746,9 +749,7 @@ class Erlen(TemplatingMixin, Scaffold):
                 if self._overrides:
                     response = self._run_overridden(ctx)
                 else:
-                    response, error = pipeline.run_sync(
-                        pipeline.respond(self, ctx, pipeline.call_blocking)
-                    )
+                    response, error = run_sync(respond(self, ctx, call_blocking))
             except Exception as e:
                 error = e
                 response = self.handle_exception(e)
@@ -768,9 +769,9 @@ class Erlen(TemplatingMixin, Scaffold):
         # A subclass replaced a pipeline method: go through the public methods,
         # as Flask does, so the override is honoured.
         self._match_request(ctx)
-        return self.full_dispatch_request_public()
+        return self._dispatch_through_methods()
 
-    def full_dispatch_request_public(self) -> Response:
+    def _dispatch_through_methods(self) -> Response:
         # Flask's full_dispatch_request, composed from the overridable methods.
         try:
             rv = self.preprocess_request()

@@ -317,6 +317,8 @@ class Response:
 
     _on_close: list[cabc.Callable[[], t.Any]] | None = None
     _closed: bool = False
+    _status: str
+    _status_code: int
 
     def __init__(
         self,
@@ -371,7 +373,7 @@ class Response:
             status = self.default_status
         line = _STATUS_LINES.get(status) if type(status) is int else None
         if line is not None:
-            self._status_code = t.cast(int, status)
+            self._status_code = status  # type: ignore[assignment]  # PERF: no t.cast call
             self._status = line
         else:
             self._status, self._status_code = _clean_status(status)
