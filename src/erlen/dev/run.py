@@ -50,6 +50,14 @@ _TAIL = 64 * 1024  # bytes of a child's early stderr kept for the error page
 _STOP_TIMEOUT = 10.0  # seconds an old child gets to finish its requests
 
 
+def _trace(event: str) -> None:
+    """Append ``pid event time`` to ``$ERLEN_RELOAD_TRACE`` (benchmarks/bench_reload.py)."""
+    path = os.environ.get("ERLEN_RELOAD_TRACE")
+    if path:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(f"{os.getpid()} {event} {time.time():.6f}\n")
+
+
 def is_running_from_reloader() -> bool:
     """True in the serving child of the reloader (where the app runs).
 
@@ -290,6 +298,7 @@ def _run_child(
         sys.stderr.write(text)
         app = error_app(text, what)
         failed = True
+    _trace("loaded")
     if stderr_fd >= 0:
         # Until now stderr went through the supervisor, which shows it on the
         # error page if this process dies; from here on (and before the server
@@ -312,6 +321,7 @@ def _run_child(
         # The supervisor's cue that this child serves; the fd stays open so
         # that its end-of-file tells the supervisor this process is gone.
         message = {"roots": sorted(module_dirs()), "error": failed}
+        _trace("ready")
         os.write(status_fd, json.dumps(message).encode() + b"\n")
     try:
         server.serve_forever()
@@ -387,6 +397,7 @@ class _Supervisor:
 
     def _watch(self) -> None:
         for batch in self.reloader.changes():
+            _trace("detected")
             with self.lock:
                 self.changes |= batch
             self._wake()
@@ -496,6 +507,7 @@ class _Supervisor:
         child.ready = True
         if child is not self.pending:
             return  # already replaced
+        _trace("switched")
         self.started = True
         self.pending = None
         self._stop_child(self.current)
@@ -584,6 +596,7 @@ class _Supervisor:
         if len(changed) > 3:
             logger.info(" * ... and %d more", len(changed) - 3)
         self._stop_child(self.pending)
+        _trace("spawn")
         self.pending = self._spawn()
 
     def _banner(self) -> None:
