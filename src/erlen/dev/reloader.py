@@ -18,7 +18,7 @@ import sys
 import sysconfig
 import threading
 
-__all__ = ["IGNORED_DIRS", "TRIGGER_NAMES", "Reloader", "module_dirs"]
+__all__ = ["IGNORED_DIRS", "TRIGGER_NAMES", "Reloader", "is_library", "module_dirs"]
 
 # Directories never walked: environments, caches, VCS data, JS dependencies.
 IGNORED_DIRS = frozenset(
@@ -79,6 +79,12 @@ def _is_library(path: str, prefixes: tuple[str, ...]) -> bool:
         return True
     parts = set(path.split(os.sep))
     return not parts.isdisjoint(IGNORED_DIRS)
+
+
+def is_library(path: str) -> bool:
+    """Whether the file ``path`` belongs to the standard library, a virtualenv or
+    installed packages rather than to the project."""
+    return _is_library(os.path.abspath(path), _library_prefixes())
 
 
 def module_dirs() -> set[str]:

@@ -11,27 +11,35 @@ the ``python app.py`` script itself), the supervisor serves that page.
 
 from __future__ import annotations
 
+import ast
+import atexit
 import collections.abc as cabc
 import ctypes
 import dataclasses
 import html
 import importlib
+import importlib.abc
+import importlib.machinery
 import json
 import os
 import re
+import runpy
 import select
 import selectors
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import traceback
+import types
 import typing as t
 
 from ._http11 import logger
 from .reloader import Reloader
+from .reloader import is_library
 from .reloader import module_dirs
 from .serving import AddressInUse
 from .serving import DevServer
@@ -237,6 +245,7 @@ def run_dev_server(
         debugger_pin.ensure_supervisor_pin()
         debugger_pin.log_pin(debugger_pin.resolve_pin(), use_evalex)
     supervisor = _Supervisor(sock, host, ssl_context, reloader, eager_loading, what)
+    supervisor.app_modules = _app_modules(app_import_path)
     code = supervisor.run()
     if code:
         raise SystemExit(code)
@@ -284,6 +293,7 @@ def _run_child(
     status_fd = int(env.pop("ERLEN_STATUS_FD", "-1"))
     first = env.pop("ERLEN_RELOAD", "0") == "0"
     stderr_fd = int(env.pop("ERLEN_STDERR_FD", "-1"))
+    report = env.pop("ERLEN_REPORT_MODULES", "") == "1"
     _set_parent_death_signal(int(env.pop("ERLEN_SUPERVISOR_PID", str(os.getppid()))))
     if status_fd >= 0:
         os.set_inheritable(status_fd, False)
@@ -322,11 +332,372 @@ def _run_child(
         # that its end-of-file tells the supervisor this process is gone.
         message = {"roots": sorted(module_dirs()), "error": failed}
         _trace("ready")
-        os.write(status_fd, json.dumps(message).encode() + b"\n")
+        _write_all(status_fd, json.dumps(message).encode() + b"\n")
+        if report:
+            # What the zygote may preload for the next reload; a thread, as
+            # the supervisor may take a while to read it all.
+            threading.Thread(
+                target=_report_modules, args=(status_fd,), name="erlen-modules", daemon=True
+            ).start()
     try:
         server.serve_forever()
     finally:
         server.server_close()
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    while data:
+        data = data[os.write(fd, data) :]
+
+
+def _report_modules(fd: int) -> None:
+    """Send the supervisor ``{"modules": [[name, file], ...]}`` in import order."""
+    modules = [(n, getattr(m, "__file__", None)) for n, m in list(sys.modules.items())]
+    try:
+        _write_all(fd, json.dumps({"modules": modules}).encode() + b"\n")
+    except OSError:
+        pass  # the supervisor is gone or stopped reading
+
+
+# -- the zygote -----------------------------------------------------------------
+#
+# Most of a reload is importing again what did not change: the standard
+# library, installed packages and most of the project. The *zygote* is a
+# process that imported those once ("preloaded"); on a change that touches none
+# of its files it forks a serving child that only runs the app's entry again.
+# It is started fresh (exec, not forked from the supervisor, which under
+# ``python app.py`` has run the user's script), is single-threaded whenever it
+# forks, and holds the listening socket only to hand it down: it never accepts.
+# Correctness rests on one check in the supervisor: a child is forked only if
+# no file the zygote loaded changed since the zygote started.
+
+_ZYGOTE_CODE = "from erlen.dev.run import _zygote_main; _zygote_main()"
+_NEVER_PRELOAD = frozenset({"__main__", "__mp_main__"})
+_OPTIONS_WITH_VALUE = frozenset({"-W", "-X", "--check-hash-based-pycs"})
+_FORK_TIMEOUT = 5.0  # seconds the supervisor waits for the zygote to fork
+_ZYGOTE_FAILURES = 5  # zygotes that may fail before the supervisor stops starting them
+
+
+@dataclasses.dataclass(frozen=True)
+class _Entry:
+    """How this process was started, to run it again in a forked child."""
+
+    options: list[str]  # interpreter options, before the script or -m
+    kind: str  # "script" or "module"
+    target: str  # the script's absolute path or the module's name
+    args: list[str]  # sys.argv[1:]
+    path0: str | None  # what Python puts first on sys.path for it
+
+
+def _entry() -> _Entry | None:
+    """This process's command line, or None when it can't be re-run in-process."""
+    argv = list(getattr(sys, "orig_argv", []))[1:]
+    safe = bool(getattr(sys.flags, "safe_path", False))
+    options: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in _OPTIONS_WITH_VALUE:
+            options += argv[i : i + 2]
+            i += 2
+            continue
+        if arg.startswith("-m"):
+            name, rest = (arg[2:], argv[i + 1 :]) if len(arg) > 2 else (argv[i + 1], argv[i + 2 :])
+            return _Entry(options, "module", name, rest, None if safe else os.getcwd())
+        if arg.startswith(("-W", "-X")):
+            options.append(arg)
+        elif arg in ("-", "--") or arg.startswith(("-c", "--")):
+            return None
+        elif arg.startswith("-"):
+            if set(arg[1:]) & set("cmWX"):
+                return None  # combined flags ending in an option with a value
+            options.append(arg)
+        else:
+            path = os.path.abspath(arg)
+            if not os.path.isfile(path):
+                return None  # a directory or zip file with __main__.py
+            path0 = None if safe else os.path.dirname(os.path.realpath(path))
+            return _Entry(options, "script", path, argv[i + 1 :], path0)
+        i += 1
+    return None
+
+
+def _app_modules(app_import_path: str | None) -> set[str]:
+    """Module names that hold the app: reloaded in every child, never preloaded."""
+    names = {"app", "wsgi"}
+    if app_import_path:
+        path = re.split(r":(?![\\/])", app_import_path, maxsplit=1)[0]
+        if path.endswith(".py") or os.sep in path:
+            base, name = os.path.split(os.path.splitext(path)[0])
+            names.add(os.path.basename(base) if name == "__init__" else name)
+        else:
+            names.add(path)
+    return names
+
+
+def _static_imports(name: str, path: str) -> set[str]:
+    """The modules ``name`` (source ``path``) names in its import statements."""
+    try:
+        with open(path, "rb") as f:
+            tree = ast.parse(f.read(), path)
+    except (OSError, SyntaxError, ValueError):
+        return set()
+    package = name if os.path.basename(path) == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                parts = package.split(".") if package else []
+                parts = parts[: len(parts) - (node.level - 1)] if node.level > 1 else parts
+                base = ".".join([*parts, *([node.module] if node.module else [])])
+            else:
+                base = node.module or ""
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return found
+
+
+def _excluded(files: dict[str, str | None], seeds: set[str], volatile: set[str]) -> set[str]:
+    """``seeds``, the modules of ``volatile`` files, and every module that
+    imports one of those or lives in one of their packages (transitively)."""
+    importers: dict[str, set[str]] = {}
+    for name, path in files.items():
+        deps = set()
+        parent = name.rpartition(".")[0]
+        if parent:
+            deps.add(parent)
+        if path and path.endswith(".py") and not is_library(path):
+            deps |= _static_imports(name, path)
+        for dep in deps:
+            if dep in files and dep != name:
+                importers.setdefault(dep, set()).add(name)
+    excluded = set(_NEVER_PRELOAD) | seeds | {n for n, p in files.items() if p in volatile}
+    stack = list(excluded)
+    while stack:
+        for importer in importers.get(stack.pop(), ()):
+            if importer not in excluded:
+                excluded.add(importer)
+                stack.append(importer)
+    return excluded
+
+
+class _ImportWatch(importlib.abc.MetaPathFinder):
+    """Notes imports of excluded modules while preloading (it never blocks one)."""
+
+    def __init__(self, names: set[str]) -> None:
+        self.names = names
+        self.hits: set[str] = set()
+
+    def find_spec(
+        self,
+        fullname: str,
+        path: cabc.Sequence[str] | None,
+        target: types.ModuleType | None = None,
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname in self.names:
+            self.hits.add(fullname)
+        return None
+
+
+def _unforkable() -> str:
+    """Why this process must not fork now ("" if it may): threads or sockets."""
+    if threading.active_count() > 1:
+        return "a thread"
+    try:
+        if len(os.listdir("/proc/self/task")) > 1:
+            return "a thread"
+    except OSError:
+        pass
+    return ""
+
+
+def _sockets() -> set[str]:
+    """The sockets this process has open (their inode names, Linux)."""
+    found = set()
+    try:
+        for fd in os.listdir("/proc/self/fd"):
+            try:
+                target = os.readlink(f"/proc/self/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith("socket:"):
+                found.add(target)
+    except OSError:
+        pass
+    return found
+
+
+def _preload(spec: dict[str, t.Any]) -> dict[str, t.Any]:
+    """Import the stable modules of the last good child: the zygote's ready report."""
+    files: dict[str, str | None] = {str(n): f for n, f in spec["modules"]}
+    seeds = set(spec["seeds"])
+    seeds.update(n for n, f in files.items() if f is not None and f == spec["script"])
+    excluded = _excluded(files, seeds, set(spec["volatile"]))
+    watch = _ImportWatch(excluded)
+    sockets = _sockets()
+    tried: set[str] = set()
+    sys.meta_path.insert(0, watch)
+    try:
+        for name in files:
+            if name in excluded or name in sys.modules:
+                continue
+            tried.add(name)
+            try:
+                importlib.import_module(name)
+            except BaseException:  # noqa: S110 - the child imports it again and sees the error
+                pass
+            hits, watch.hits = watch.hits, set()
+            if hits:
+                seeds.add(name)  # it drags in a module that changes: skip it next time
+            # SECURITY: forked children must not share a thread's locks or a
+            # connection (a database's, say) opened at import: give up on this
+            # zygote; the next one skips that module.
+            if _unforkable() or _sockets() - sockets:
+                return {"unsafe": name}
+    finally:
+        sys.meta_path.remove(watch)
+    loaded = {getattr(m, "__file__", None) for m in list(sys.modules.values())}
+    loaded.update(files[n] for n in tried)
+    return {
+        "ready": True,
+        "loaded": sorted(f for f in loaded if isinstance(f, str)),
+        "covers": sorted(set(sys.modules) | excluded),
+        "skip": sorted(seeds - set(spec["seeds"])),
+    }
+
+
+def _send(sock: socket.socket, message: dict[str, t.Any]) -> None:
+    sock.sendall(json.dumps(message).encode() + b"\n")
+
+
+def _zygote_main() -> None:
+    """The zygote process: preload, report, then fork children on request."""
+    env = os.environ
+    ctl = socket.socket(fileno=int(env.pop("ERLEN_ZYGOTE_FD")))
+    with os.fdopen(int(env.pop("ERLEN_ZYGOTE_SPEC")), "rb") as f:
+        spec = json.loads(f.read())
+    # Ctrl-C is for the supervisor and the children; the supervisor ends us.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _set_parent_death_signal(int(env.pop("ERLEN_SUPERVISOR_PID")))
+    if spec["path0"] is not None and sys.path and sys.path[0] == "":
+        sys.path[0] = spec["path0"]
+    sys.argv = [spec["target"], *spec["args"]]
+    importlib.import_module("pkgutil")  # what runpy.run_path imports in each child
+    report = _preload(spec)
+    _send(ctl, report)
+    if report.get("ready"):
+        _zygote_loop(ctl, spec)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Not the atexit handlers of preloaded modules: they belong to the children.
+    os._exit(0)
+
+
+def _zygote_loop(ctl: socket.socket, spec: dict[str, t.Any]) -> None:
+    """Fork a child per request; report exits; end once retired and childless."""
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_r, False)
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda signum, frame: None)
+    children: set[int] = set()
+    fds: list[int] = []
+    buffer = b""
+    retired = False
+    while not (retired and not children):
+        ready = select.select([ctl.fileno(), wake_r], [], [])[0]
+        if wake_r in ready:
+            try:
+                os.read(wake_r, 4096)
+            except BlockingIOError:
+                pass
+            while True:
+                try:
+                    pid, status = os.waitpid(-1, os.WNOHANG)
+                except ChildProcessError:
+                    break
+                if not pid:
+                    break
+                children.discard(pid)
+                _send(ctl, {"exited": pid, "code": os.waitstatus_to_exitcode(status)})
+        if ctl.fileno() not in ready:
+            continue
+        data, new_fds, _, _ = socket.recv_fds(ctl, 65536, 8)
+        fds += new_fds
+        if not data:
+            return  # the supervisor is gone; our children get SIGTERM with us
+        buffer += data
+        while b"\n" in buffer:
+            line, _, buffer = buffer.partition(b"\n")
+            message = json.loads(line)
+            if message.get("retire"):
+                retired = True
+            elif "fork" in message and len(fds) >= 2:
+                pipes, fds = fds[:2], fds[2:]
+                why = _unforkable() or ("retired" if retired else "")
+                if why:
+                    for fd in pipes:
+                        os.close(fd)
+                    _send(ctl, {"forked": None, "why": why})
+                    continue
+                keep = (ctl.fileno(), wake_r, wake_w, *fds)
+                pid = _zygote_fork(message["fork"], spec, pipes, keep)
+                children.add(pid)
+                _send(ctl, {"forked": pid})
+
+
+def _zygote_fork(
+    order: dict[str, t.Any], spec: dict[str, t.Any], pipes: list[int], close: tuple[int, ...]
+) -> int:
+    """Fork a serving child that runs the app's entry again; its pid."""
+    status_w, err_w = pipes
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid:
+        os.close(status_w)
+        os.close(err_w)
+        return pid
+    code = 1
+    try:
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        for fd in close:
+            os.close(fd)
+        if order.get("group"):
+            os.setpgid(0, 0)
+        os.dup2(err_w, 2)
+        os.close(err_w)
+        os.environ.update(order["env"])
+        os.environ["ERLEN_STATUS_FD"] = str(status_w)
+        os.environ["ERLEN_SUPERVISOR_PID"] = str(os.getppid())  # the zygote
+        sys.argv = [spec["target"], *spec["args"]]
+        sys.orig_argv = list(spec["orig_argv"])
+        if spec["kind"] == "module":
+            runpy.run_module(spec["target"], run_name="__main__", alter_sys=True)
+        else:
+            runpy.run_path(spec["target"], run_name="__main__")
+        code = 0
+    except SystemExit as e:
+        if e.code is None or isinstance(e.code, int):
+            code = e.code or 0
+        else:
+            print(e.code, file=sys.stderr)
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        try:
+            atexit._run_exitfuncs()
+        finally:
+            for stream in (sys.stdout, sys.stderr):
+                try:
+                    stream.flush()
+                except (OSError, ValueError, AttributeError):
+                    pass
+            os._exit(code)
 
 
 # -- the supervisor ---------------------------------------------------------
@@ -334,14 +705,32 @@ def _run_child(
 
 @dataclasses.dataclass(eq=False)
 class _Child:
-    proc: subprocess.Popen[bytes]
+    pid: int
     status: int | None  # read end of the status pipe
     stderr: int | None  # read end of its stderr until it serves
     group: bool  # leads its own process group
+    proc: subprocess.Popen[bytes] | None = None  # started cold
+    zygote: _Zygote | None = None  # or forked by this zygote
+    code: int | None = None  # exit status, as the zygote reported it
     tail: bytearray = dataclasses.field(default_factory=bytearray)
     buffer: bytes = b""
     ready: bool = False
     deadline: float | None = None  # when stopping: SIGKILL after this
+
+
+@dataclasses.dataclass(eq=False)
+class _Zygote:
+    proc: subprocess.Popen[bytes]
+    sock: socket.socket  # JSON lines both ways; pipes for children go as SCM_RIGHTS
+    buffer: bytes = b""
+    ready: bool = False
+    retired: bool = False
+    closed: bool = False
+    loaded: frozenset[str] = frozenset()  # the files of its modules
+    covers: frozenset[str] = frozenset()  # module names loaded or left out on purpose
+    dirty: set[str] = dataclasses.field(default_factory=set)  # changed since it started
+    children: dict[int, _Child] = dataclasses.field(default_factory=dict)
+    forked: list[int | None] = dataclasses.field(default_factory=list)  # fork replies
 
 
 class _Supervisor:
@@ -381,6 +770,22 @@ class _Supervisor:
             fd=sock.fileno(),
         )
         self.fallback_thread: threading.Thread | None = None
+        try:
+            self.interactive = sys.stdin is not None and sys.stdin.isatty()
+        except (ValueError, OSError):
+            self.interactive = False
+        # The zygote (see above): Linux (no watchdog thread), a re-runnable entry.
+        enabled = os.environ.get("ERLEN_RELOADER_ZYGOTE", "1").lower() not in ("0", "false", "no")
+        linux = sys.platform.startswith("linux") and hasattr(os, "fork")
+        self.entry = _entry() if enabled and linux else None
+        self.app_modules: set[str] = set()
+        self.zygote: _Zygote | None = None  # ready to fork
+        self.starting: _Zygote | None = None  # preloading, to replace it
+        self.zygotes: list[_Zygote] = []  # every live one, retired ones included
+        self.zygote_failures = 0
+        self.modules: list[tuple[str, str | None]] = []  # the current child's
+        self.volatile: set[str] = set()  # files changed since the start
+        self.skip: set[str] = set()  # modules never to preload again
 
     # -- plumbing ------------------------------------------------------------
 
@@ -409,6 +814,14 @@ class _Supervisor:
 
     # -- children ------------------------------------------------------------
 
+    def _child_env(self) -> dict[str, str]:
+        return {
+            "ERLEN_SERVER_FD": str(self.sock.fileno()),
+            "ERLEN_STDERR_FD": str(self.stderr_fd),
+            "ERLEN_RELOAD": "1" if self.started else "0",
+            "ERLEN_REPORT_MODULES": "1" if self.entry is not None else "0",
+        }
+
     def _spawn(self) -> _Child:
         status_r, status_w = os.pipe()
         err_r, err_w = os.pipe()
@@ -417,19 +830,14 @@ class _Supervisor:
             os.environ,
             ERLEN_RUN_MAIN="true",
             WERKZEUG_RUN_MAIN="true",  # COMPAT: apps check it to run init once
-            ERLEN_SERVER_FD=str(fd),
             ERLEN_STATUS_FD=str(status_w),
-            ERLEN_STDERR_FD=str(self.stderr_fd),
             ERLEN_SUPERVISOR_PID=str(os.getpid()),
-            ERLEN_RELOAD="1" if self.started else "0",
+            **self._child_env(),
         )
         # COMPAT: on a terminal the child stays in our process group so that
         # pdb's input works and Ctrl-C reaches it; otherwise it leads its own
         # group and signals go to everything it started.
-        try:
-            interactive = sys.stdin is not None and sys.stdin.isatty()
-        except (ValueError, OSError):
-            interactive = False
+        interactive = self.interactive
         try:
             proc = subprocess.Popen(
                 _child_argv(),
@@ -441,17 +849,227 @@ class _Supervisor:
         finally:
             os.close(status_w)
             os.close(err_w)
-        child = _Child(proc, status_r, err_r, group=not interactive)
+        child = _Child(proc.pid, status_r, err_r, group=not interactive, proc=proc)
         self.sel.register(status_r, selectors.EVENT_READ, (child, "status"))
         self.sel.register(err_r, selectors.EVENT_READ, (child, "stderr"))
         return child
 
+    def _fork(self, zygote: _Zygote) -> _Child | None:
+        """A child forked by ``zygote`` (None if it can't: start one cold)."""
+        status_r, status_w = os.pipe()
+        err_r, err_w = os.pipe()
+        order = {"fork": {"env": self._child_env(), "group": not self.interactive}}
+        try:
+            line = json.dumps(order).encode() + b"\n"
+            socket.send_fds(zygote.sock, [line], [status_w, err_w])
+        except OSError:
+            pass
+        finally:
+            os.close(status_w)
+            os.close(err_w)
+        self._zygote_until(zygote, lambda: bool(zygote.forked), _FORK_TIMEOUT)
+        pid = zygote.forked.pop(0) if zygote.forked else None
+        if pid is None:
+            os.close(status_r)
+            os.close(err_r)
+            self._retire(zygote)
+            return None
+        child = _Child(pid, status_r, err_r, group=not self.interactive, zygote=zygote)
+        zygote.children[pid] = child
+        self.sel.register(status_r, selectors.EVENT_READ, (child, "status"))
+        self.sel.register(err_r, selectors.EVENT_READ, (child, "stderr"))
+        return child
+
+    def _wait(self, child: _Child, timeout: float) -> int | None:
+        """``child``'s exit status, waiting up to ``timeout`` s (None: still running)."""
+        if child.proc is not None:
+            try:
+                return child.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                return None
+        zygote = child.zygote
+        if child.code is None and zygote is not None:
+            self._zygote_until(zygote, lambda: child.code is not None, timeout)
+        return child.code
+
+    # -- zygotes ---------------------------------------------------------------
+
+    def _start_zygote(self) -> None:
+        """Start a zygote that preloads the current child's stable modules."""
+        entry = self.entry
+        if entry is None or self.zygote_failures >= _ZYGOTE_FAILURES:
+            return
+        spec = {
+            "kind": entry.kind,
+            "target": entry.target,
+            "args": entry.args,
+            "orig_argv": list(getattr(sys, "orig_argv", [])),
+            "path0": entry.path0,
+            "script": entry.target if entry.kind == "script" else None,
+            "modules": self.modules,
+            "volatile": sorted(self.volatile),
+            "seeds": sorted(self.app_modules | self.skip),
+        }
+        mine, theirs = socket.socketpair()
+        with tempfile.TemporaryFile() as f:
+            f.write(json.dumps(spec).encode())
+            f.flush()
+            f.seek(0)
+            env = dict(
+                os.environ,
+                ERLEN_RUN_MAIN="true",
+                WERKZEUG_RUN_MAIN="true",
+                ERLEN_ZYGOTE_FD=str(theirs.fileno()),
+                ERLEN_ZYGOTE_SPEC=str(f.fileno()),
+                ERLEN_SUPERVISOR_PID=str(os.getpid()),
+            )
+            fds = (self.sock.fileno(), self.stderr_fd, theirs.fileno(), f.fileno())
+            try:
+                proc = subprocess.Popen(
+                    [sys.executable, *entry.options, "-c", _ZYGOTE_CODE],
+                    env=env,
+                    pass_fds=fds,
+                    process_group=None if self.interactive else 0,
+                )
+            except OSError:
+                mine.close()
+                self.zygote_failures = _ZYGOTE_FAILURES
+                return
+            finally:
+                theirs.close()
+        # Non-blocking: a wait for one child's exit may have read what the
+        # selector last reported as readable.
+        mine.setblocking(False)
+        zygote = _Zygote(proc, mine)
+        self.zygotes.append(zygote)
+        self.starting = zygote
+        self.sel.register(mine, selectors.EVENT_READ, (zygote, "zygote"))
+
+    def _on_modules(self, child: _Child, modules: t.Any) -> None:
+        """The current child's modules: start a zygote if ours lacks some."""
+        if child is not self.current or not isinstance(modules, list) or self.entry is None:
+            return
+        self.modules = [(str(m[0]), m[1] if isinstance(m[1], str) else None) for m in modules]
+        if self.starting is not None:
+            return
+        zygote = self.zygote
+        wanted = {n for n, f in self.modules if f not in self.volatile}
+        if zygote is None or not wanted <= zygote.covers:
+            self._start_zygote()
+
+    def _retire(self, zygote: _Zygote) -> None:
+        """Fork no more from ``zygote``; it exits once its children have."""
+        if zygote is self.zygote:
+            self.zygote = None
+        if zygote is self.starting:
+            self.starting = None
+        if not zygote.retired and not zygote.closed:
+            zygote.retired = True
+            try:
+                _send(zygote.sock, {"retire": True})
+            except OSError:
+                pass
+
+    def _zygote_until(self, zygote: _Zygote, done: cabc.Callable[[], bool], timeout: float) -> None:
+        """Handle ``zygote``'s messages until ``done()``, it exits, or ``timeout`` s."""
+        deadline = time.monotonic() + timeout
+        while not done() and not zygote.closed:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([zygote.sock], [], [], remaining)[0]:
+                return
+            self._on_zygote(zygote)
+
+    def _on_zygote(self, zygote: _Zygote) -> None:
+        try:
+            data = zygote.sock.recv(65536)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self._zygote_gone(zygote)
+            return
+        zygote.buffer += data
+        while b"\n" in zygote.buffer:
+            line, _, zygote.buffer = zygote.buffer.partition(b"\n")
+            try:
+                message = json.loads(line)
+            except ValueError:
+                continue
+            if "forked" in message:
+                zygote.forked.append(message["forked"])
+            elif "exited" in message:
+                child = zygote.children.pop(message["exited"], None)
+                if child is not None:
+                    child.code = int(message["code"])
+            elif "unsafe" in message:
+                self.skip.add(str(message["unsafe"]))
+            elif message.get("ready"):
+                self._zygote_ready(zygote, message)
+
+    def _zygote_ready(self, zygote: _Zygote, message: dict[str, t.Any]) -> None:
+        zygote.ready = True
+        zygote.loaded = frozenset(message["loaded"])
+        zygote.covers = frozenset(message["covers"])
+        self.skip.update(message["skip"])
+        if zygote is not self.starting:
+            return
+        self.starting = None
+        if zygote.loaded & zygote.dirty:
+            self._retire(zygote)  # it may have loaded a file from before its change
+            return
+        if self.zygote is not None:
+            self._retire(self.zygote)
+        self.zygote = zygote
+
+    def _zygote_gone(self, zygote: _Zygote) -> None:
+        if not zygote.closed:
+            zygote.closed = True
+            self.sel.unregister(zygote.sock)
+            zygote.sock.close()
+        try:
+            code = zygote.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            zygote.proc.kill()
+            code = zygote.proc.wait()
+        for child in zygote.children.values():
+            if child.code is None:
+                child.code = -1  # unknown: it gets SIGTERM with its zygote
+        zygote.children.clear()
+        if zygote in self.zygotes:
+            self.zygotes.remove(zygote)
+        if not zygote.retired:
+            self.zygote_failures += 1
+            if code:
+                logger.info(" * The reloader's zygote exited (status %d).", code)
+            self._retire(zygote)
+            if self.exit_code is None and self.current is not None and self.modules:
+                self._start_zygote()
+
+    def _stop_zygotes(self) -> None:
+        for zygote in list(self.zygotes):
+            zygote.retired = True
+            try:
+                zygote.proc.terminate()
+                zygote.proc.wait(2)
+            except subprocess.TimeoutExpired:
+                zygote.proc.kill()
+                zygote.proc.wait()
+            except OSError:
+                pass
+            if not zygote.closed:
+                zygote.closed = True
+                self.sel.unregister(zygote.sock)
+                zygote.sock.close()
+        self.zygotes.clear()
+        self.zygote = self.starting = None
+
     def _signal(self, child: _Child, signum: int) -> None:
         try:
             if child.group:
-                os.killpg(child.proc.pid, signum)
+                os.killpg(child.pid, signum)
             else:
-                os.kill(child.proc.pid, signum)
+                os.kill(child.pid, signum)
         except (ProcessLookupError, PermissionError):
             pass
 
@@ -495,13 +1113,18 @@ class _Supervisor:
             self._on_exit(child)
             return
         child.buffer += data
-        if not child.ready and b"\n" in child.buffer:
+        while b"\n" in child.buffer:
             line, _, child.buffer = child.buffer.partition(b"\n")
             try:
                 message = json.loads(line)
             except ValueError:
                 message = {}
-            self._on_ready(child, message)
+            if not isinstance(message, dict):
+                message = {}
+            if not child.ready:
+                self._on_ready(child, message)
+            elif "modules" in message:
+                self._on_modules(child, message["modules"])
 
     def _on_ready(self, child: _Child, message: dict[str, t.Any]) -> None:
         child.ready = True
@@ -518,11 +1141,11 @@ class _Supervisor:
             self.reloader.add_roots(str(r) for r in roots)
 
     def _on_exit(self, child: _Child) -> None:
-        try:
-            code = child.proc.wait(5)
-        except subprocess.TimeoutExpired:
+        code = self._wait(child, 5)
+        if code is None:
             self._signal(child, signal.SIGKILL)
-            code = child.proc.wait()
+            code = self._wait(child, 5)
+            code = -signal.SIGKILL if code is None else code
         if child.stderr is not None:
             # Dead: what it wrote is in the pipe; read it all (bounded).
             deadline = time.monotonic() + 1.0
@@ -596,8 +1219,18 @@ class _Supervisor:
         if len(changed) > 3:
             logger.info(" * ... and %d more", len(changed) - 3)
         self._stop_child(self.pending)
+        self.volatile.update(changed)
+        for each in self.zygotes:
+            each.dirty.update(changed)
+        zygote = self.zygote
+        if zygote is not None and zygote.loaded & zygote.dirty:
+            self._retire(zygote)  # a preloaded module changed: start cold
+            zygote = None
         _trace("spawn")
-        self.pending = self._spawn()
+        child = None
+        if zygote is not None and all(path.endswith(".py") for path in changed):
+            child = self._fork(zygote)
+        self.pending = child or self._spawn()
 
     def _banner(self) -> None:
         log_startup(self.fallback)
@@ -633,7 +1266,8 @@ class _Supervisor:
             self.reloader.stop()
             for child in list(self.stopping):
                 self._signal(child, signal.SIGKILL)
-                child.proc.wait()
+                self._wait(child, 5)
+            self._stop_zygotes()
             for restored, handler in previous.items():
                 signal.signal(restored, handler)
             if watcher.is_alive():
@@ -663,11 +1297,13 @@ class _Supervisor:
                 self._on_stderr(child)
             elif which == "status" and child.status is not None:
                 self._on_status(child)
+            elif which == "zygote" and not child.closed:
+                self._on_zygote(child)
 
     def _close_all(self) -> None:
         for key in list(self.sel.get_map().values()):
             child, which = key.data
-            if child is not None:
+            if child is not None and which != "zygote":
                 self._close(child, which)
         self.sel.close()
         os.close(self.wake_r)
