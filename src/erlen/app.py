@@ -31,7 +31,7 @@ from .http.headers import Headers
 from .json.provider import DefaultJSONProvider
 from .json.provider import JSONProvider
 from .pipeline import call_blocking
-from .pipeline import respond
+from .pipeline import handle
 from .pipeline import run_sync
 from .plan import Plan
 from .routing import BuildError
@@ -749,7 +749,8 @@ class Erlen(TemplatingMixin, Scaffold):
                 if self._overrides:
                     response = self._run_overridden(ctx)
                 else:
-                    response, error = run_sync(respond(self, ctx, call_blocking))
+                    plan = self._match_request(ctx)
+                    response = run_sync(handle(self, ctx, plan, call_blocking))
             except Exception as e:
                 error = e
                 response = self.handle_exception(e)

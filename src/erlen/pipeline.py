@@ -105,14 +105,16 @@ def run_sync(coro: cabc.Coroutine[t.Any, t.Any, _T]) -> _T:
 # -- the pipeline ----------------------------------------------------------------
 
 
-async def respond(app: Erlen, ctx: RequestContext, call: Call) -> tuple[Response, Exception | None]:
-    """Handle the request of ``ctx`` (already pushed): the response, and the unhandled
-    error if there was one (for the teardown functions)."""
-    plan = app._match_request(ctx)
-    try:
-        return await handle(app, ctx, plan, call), None
-    except Exception as e:
-        return await handle_exception(app, ctx, plan, e, call), e
+# A driver runs, with the request context pushed (Flask's wsgi_app, once per
+# protocol adapter):
+#
+#     try:
+#         plan = app._match_request(ctx)
+#         response = <drive>(handle(app, ctx, plan, call))
+#     except Exception as e:
+#         response = <drive>(handle_exception(app, ctx, plan, e, call))
+#
+# and passes the unhandled error, if any, to the teardown functions.
 
 
 async def handle(app: Erlen, ctx: RequestContext, plan: Plan, call: Call) -> Response:

@@ -804,3 +804,20 @@ def test_app_cli_and_runner(app: Erlen) -> None:
     result = app.test_cli_runner().invoke(args=["hello"])
     assert result.exit_code == 0, result.output
     assert result.output == f"hello from {app.name}\n"
+
+
+def test_got_request_exception_sent_once_when_propagating(app: Erlen) -> None:
+    from erlen.signals import got_request_exception
+
+    seen: list[BaseException] = []
+
+    def record(sender: t.Any, exception: BaseException, **extra: t.Any) -> None:
+        seen.append(exception)
+
+    app.add_url_rule("/", "boom", lambda: 1 / 0)
+    with got_request_exception.connected_to(record, app):
+        with pytest.raises(ZeroDivisionError):
+            app.test_client().get("/")
+        app.config["PROPAGATE_EXCEPTIONS"] = False
+        assert app.test_client().get("/").status_code == 500
+    assert len(seen) == 2 and all(isinstance(e, ZeroDivisionError) for e in seen)
