@@ -23,6 +23,9 @@ _R = t.TypeVar("_R", bound=Request)
 # COMPAT: two headers live outside the HTTP_ namespace in a WSGI environ.
 _UNPREFIXED = {"CONTENT_TYPE": "Content-Type", "CONTENT_LENGTH": "Content-Length"}
 _NO_BODY_STATUS = frozenset({204, 304})
+# Header name as the app spells it ("Content-Type") -> its environ key
+# ("CONTENT_TYPE"). Bounded: a name may come from the client.
+_environ_keys: dict[str, str] = {}
 
 
 class EnvironHeaders(Headers):
@@ -41,11 +44,16 @@ class EnvironHeaders(Headers):
         return list(self)
 
     def _lookup(self, key: str) -> str | None:
-        key = key.upper().replace("-", "_")
-        if key in _UNPREFIXED:
+        # PERF: an app asks for the same few names on every request; map each
+        # to its environ key once (benchmarks/run.py --scenarios form,cookie).
+        environ_key = _environ_keys.get(key)
+        if environ_key is None:
+            environ_key = _environ_key(key)
+        value: str | None = self.environ.get(environ_key)
+        if not value and environ_key in _UNPREFIXED:
             # COMPAT: some servers always set these two, empty when absent.
-            return self.environ.get(key) or None
-        return t.cast("str | None", self.environ.get("HTTP_" + key))
+            return None
+        return value
 
     def __getitem__(self, key: t.Any) -> t.Any:
         if not isinstance(key, str):
@@ -61,8 +69,14 @@ class EnvironHeaders(Headers):
         default: t.Any = None,
         type: cabc.Callable[[str], t.Any] | None = None,
     ) -> t.Any:
-        value = self._lookup(key)
-        if value is None:
+        # PERF: _lookup inlined: request.headers.get is the lookup a request
+        # makes most (benchmarks/run.py --scenarios form,cookie).
+        environ_key = _environ_keys.get(key)
+        if environ_key is None:
+            environ_key = _environ_key(key)
+        value = self.environ.get(environ_key)
+        if not value and (value is None or environ_key in _UNPREFIXED):
+            # COMPAT: some servers always set these two, empty when absent.
             return default
         if type is None:
             return value
@@ -112,6 +126,16 @@ class EnvironHeaders(Headers):
     remove = pop = popitem = clear = __setitem__ = __delitem__ = _read_only
 
 
+def _environ_key(name: str) -> str:
+    # The environ key of a header name ("Content-Type" -> "CONTENT_TYPE").
+    key = name.upper().replace("-", "_")
+    if key not in _UNPREFIXED:
+        key = "HTTP_" + key
+    if len(_environ_keys) < 256:
+        _environ_keys[name] = key
+    return key
+
+
 class _BoundedInput(io.RawIOBase):
     """``wsgi.input`` cut at Content-Length, so reading to the end never blocks."""
 
@@ -128,11 +152,16 @@ class _BoundedInput(io.RawIOBase):
         return size
 
     def read(self, size: int | None = -1) -> bytes:
-        want = self._take(size)
+        # PERF: _take and _check inlined: a form body is read through here
+        # (benchmarks/run.py --scenarios form).
+        remaining = self._remaining
+        want = remaining if size is None or size < 0 or size > remaining else size
         if want == 0:
             return b""
         data = self._stream.read(want)
-        self._check(data, want)
+        if not data:
+            self._check(data, want)
+        self._remaining = remaining - len(data)
         return data
 
     def readline(self, size: int | None = -1) -> bytes:
@@ -155,20 +184,6 @@ class _BoundedInput(io.RawIOBase):
                 " Content-Length still unsent."
             )
         self._remaining -= len(data)
-
-
-def _body_stream(environ: cabc.Mapping[str, t.Any]) -> t.IO[bytes] | None:
-    length = environ.get("CONTENT_LENGTH")
-    stream = environ.get("wsgi.input")
-    if stream is None:
-        return None
-    if length:
-        if length.isdigit() and length.isascii() and len(length) <= 19:
-            return t.cast(t.IO[bytes], _BoundedInput(stream, int(length)))
-        return None  # the Request reports the invalid Content-Length as a 400
-    if environ.get("wsgi.input_terminated"):
-        return t.cast(t.IO[bytes], stream)
-    return None
 
 
 def _decode_path(value: str) -> str:
@@ -205,6 +220,24 @@ def request_from_environ(
     if not path.isascii():
         path = _decode_path(path)
     query = get("QUERY_STRING")
+    # The body, cut at Content-Length; None when there is none or its length
+    # is unknown. An invalid Content-Length gets no stream: the Request
+    # reports it as a 400.
+    stream: t.IO[bytes] | None = get("wsgi.input")
+    length = get("CONTENT_LENGTH")
+    content_length = None
+    if stream is not None:
+        if length:
+            if length.isdigit() and length.isascii() and len(length) <= 19:
+                content_length = int(length)
+                # PERF: no t.cast(t.IO[bytes], ...): it subscripts a generic
+                # at run time on every request.
+                bounded: t.Any = _BoundedInput(stream, content_length)
+                stream = bounded
+            else:
+                stream = None
+        elif not get("wsgi.input_terminated"):
+            stream = None
     request = request_class(
         get("REQUEST_METHOD", "GET"),
         get("wsgi.url_scheme", "http"),
@@ -214,9 +247,16 @@ def request_from_environ(
         query.encode("latin-1") if query else b"",
         EnvironHeaders(environ),
         get("REMOTE_ADDR"),
-        _body_stream(environ) if "wsgi.input" in environ else None,
+        stream,
     )
     request.environ = environ
+    if content_length is not None:
+        # PERF: the length was just parsed; Request.content_length would parse
+        # it again (the same checks, plus Transfer-Encoding: chunked, which
+        # makes it None) (benchmarks/run.py --scenarios form).
+        encoding = get("HTTP_TRANSFER_ENCODING")
+        if encoding is None or "chunked" not in encoding.lower():
+            request.__dict__["content_length"] = content_length
     return request
 
 
@@ -253,7 +293,7 @@ def send_response(
         return []
     # PERF: a buffered body with nothing to close goes to the server as-is.
     if type(body) is list and response._on_close is None:
-        return t.cast(list[bytes], body)
+        return body  # PERF: not t.cast(list[bytes], body), a call per request
     if getattr(body, "is_whole", False):
         # A whole file: let the server send it with its file wrapper (sendfile).
         file_wrapper = environ.get("wsgi.file_wrapper")
