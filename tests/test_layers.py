@@ -85,3 +85,23 @@ def test_no_werkzeug_or_flask_in_a_fresh_interpreter() -> None:
     count, bad = out.split(" ", 1)
     assert int(count) >= len(_modules()) - 1
     assert bad.strip() == "[]"
+
+
+def test_importing_a_submodule_does_not_load_the_framework() -> None:
+    code = (
+        "import sys, erlen.dev.serving, erlen.http.parsing\n"
+        "print(sorted(m for m in sys.modules if m.startswith('erlen.') and m.count('.') == 1))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    ).stdout
+    assert out.strip() == "['erlen.dev', 'erlen.http']"
+
+
+def test_public_names_resolve() -> None:
+    import erlen as package
+
+    for name in package.__all__:
+        assert getattr(package, name) is not None, name
+    assert package.Flask is package.Erlen
+    assert "Flask" in dir(package)
