@@ -20,7 +20,7 @@ from .exceptions import BadRequest
 from .exceptions import HTTPException
 from .exceptions import RequestEntityTooLarge
 from .headers import Headers
-from .parsing import _qs_text
+from .parsing import _qs_unescape
 from .parsing import parse_options_header
 from .parsing import parse_qsl
 
@@ -87,13 +87,17 @@ def _qs_to_multidict(
     # decoded whole and grouped straight from the split text, with no list of
     # pairs in between; each Python call saved here is ~3% of the query
     # scenario, hence the inlined checks (benchmarks/run.py --scenarios query,form).
-    if b"%" in data or b"+" in data:
-        text = _qs_text(data)
+    # _qs_text(data), inlined.
+    text: str | None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
     else:
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            text = None
+        if "%" in text:
+            text = _qs_unescape(text)
+        elif "+" in text:
+            text = text.replace("+", " ")
     if text is None:
         return pairs_to_multidict(parse_qsl(data, what=what), cls)
     pieces = text.split("&")
