@@ -135,9 +135,8 @@ def erlen_parsers() -> dict[str, Callable[[], object]] | str:
 
 def erlen_request_steps() -> list[Callable[[], object]] | str:
     try:
-        from erlen.http.request import Request
-
         from erlen.http.headers import Headers
+        from erlen.http.request import Request
     except ImportError as exc:
         return f"erlen.http.request not importable yet: {exc}"
     query = QUERY.encode("latin-1")
