@@ -26,7 +26,7 @@ test: $(VENV)/.installed
 	$(PY) -m pytest -q
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check src tests benchmarks examples
+	$(VENV)/bin/ruff check --no-cache src tests benchmarks examples
 	$(VENV)/bin/mypy
 
 $(BENCH_VENV)/.installed: pyproject.toml benchmarks/requirements.txt
