@@ -265,6 +265,13 @@ def test_real_server_lazy_loading_serves_the_import_error(
     args += ["--reload", "--lazy-loading"]
     with ServerProcess(args, port, env=subprocess_env, cwd=APPS) as server:
         status, _, body = server.request("GET", "/", headers={"Accept": "text/plain"})
+        log = server.log()
     assert status == 500
     assert b"settings file is broken" in body
     assert b"While importing 'raises_on_import'" in body
+    # The user's traceback, without erlen's own frames, and advice fit for a reload.
+    summary = body.decode().splitlines()[1]
+    assert summary.startswith("'raises_on_import' failed to load: ") and "Error" in summary
+    assert b"erlen/cli.py" not in body and "erlen/cli.py" not in log
+    assert b"save: the server reloads" in body
+    assert b"run the command again" not in body

@@ -90,6 +90,24 @@ def _locate(text: str) -> tuple[str, int] | None:
     return None
 
 
+_EXCEPTION_LINE = re.compile(r"[A-Za-z_][\w.]*(?:: .*)?")
+
+
+def _summary(text: str) -> str:
+    # The exception line ("SyntaxError: invalid syntax"), the last one of a
+    # chained traceback; advice printed after it is skipped.
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    for line in reversed(lines):
+        if (
+            not line[0].isspace()
+            and _EXCEPTION_LINE.fullmatch(line)
+            and (": " in line or line.endswith(("Error", "Exception")))
+        ):
+            if not line.startswith(("Fix ", "While ", "Traceback")):
+                return line
+    return lines[-1] if lines else "unknown error"
+
+
 def error_app(text: str, what: str = "the app") -> WSGIApp:
     """A WSGI app that answers every request with a 500 page showing ``text``.
 
@@ -97,7 +115,7 @@ def error_app(text: str, what: str = "the app") -> WSGIApp:
     browsers (``Accept: text/html``), plain text for everything else.
     """
     place = _locate(text)
-    last = text.strip().splitlines()[-1] if text.strip() else "unknown error"
+    last = _summary(text)
     where = f"{place[0]}, line {place[1]}" if place else "the traceback below"
     head = f"{what} failed to load: {last}"
     advice = f"Fix {where} and save: the server restarts on the next change."
@@ -301,10 +319,21 @@ def _run_child(
     failed = False
     try:
         app = wrap(load_app())
-    except Exception:
+    except Exception as e:
         if eager:
             raise  # the traceback, exit status 1; the supervisor exits too
-        text = traceback.format_exc()
+        format_message = getattr(e, "format_message", None)
+        if format_message is not None:
+            # A discovery error from the CLI: its message already holds the
+            # user's own traceback, without erlen's frames.
+            text = format_message().replace(
+                "Fix the error above and run the command again.",
+                "Fix the error above and save: the server reloads on the next change.",
+            )
+            text = text.rstrip("\n") + "\n"
+
+        else:
+            text = traceback.format_exc()
         sys.stderr.write(text)
         app = error_app(text, what)
         failed = True
