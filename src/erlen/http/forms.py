@@ -20,7 +20,8 @@ from .exceptions import BadRequest
 from .exceptions import HTTPException
 from .exceptions import RequestEntityTooLarge
 from .headers import Headers
-from .parsing import _qs_unescape
+from .parsing import _qs_text
+from .parsing import _split_pairs
 from .parsing import parse_options_header
 from .parsing import parse_qsl
 
@@ -85,19 +86,8 @@ def _qs_to_multidict(
     """
     # PERF: the usual query string or form body (no escaped "&" or "=") is
     # decoded whole and grouped straight from the split text, with no list of
-    # pairs in between; each Python call saved here is ~3% of the query
-    # scenario, hence the inlined checks (benchmarks/run.py --scenarios query,form).
-    # _qs_text(data), inlined.
-    text: str | None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        text = None
-    else:
-        if "%" in text:
-            text = _qs_unescape(text)
-        elif "+" in text:
-            text = text.replace("+", " ")
+    # pairs in between (benchmarks/run.py --scenarios query,form).
+    text = _qs_text(data)
     if text is None:
         return pairs_to_multidict(parse_qsl(data, what=what), cls)
     pieces = text.split("&")
@@ -107,20 +97,8 @@ def _qs_to_multidict(
         lists[key] = [value]
     if len(lists) != len(pieces) or "" in pieces:
         # A repeated key or an empty pair: group them properly.
-        lists = {}
-        get = lists.get
-        for pair in pieces:
-            if pair:
-                key, _, value = pair.partition("=")
-                existing = get(key)
-                if existing is None:
-                    lists[key] = [value]
-                else:
-                    existing.append(value)
-    # PERF: cls._from_lists(lists), inlined.
-    new = cls.__new__(cls)
-    dict.update(new, lists)
-    return new
+        return pairs_to_multidict(_split_pairs(text), cls)
+    return cls._from_lists(lists)
 
 
 def _memory_error(limit: int) -> RequestEntityTooLarge:
