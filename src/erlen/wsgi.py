@@ -13,6 +13,7 @@ import typing as t
 from .http.exceptions import BadRequestKeyError
 from .http.exceptions import ClientDisconnected
 from .http.headers import Headers
+from .http.parsing import _to_int
 from .http.request import Request
 
 if t.TYPE_CHECKING:
@@ -229,8 +230,8 @@ def request_from_environ(
     content_length = None
     if stream is not None:
         if length:
-            if length.isdigit() and length.isascii() and len(length) <= 19:
-                content_length = int(length)
+            content_length = _to_int(length)
+            if content_length is not None:
                 # PERF: no t.cast(t.IO[bytes], ...): it subscripts a generic
                 # at run time on every request.
                 bounded: t.Any = _BoundedInput(stream, content_length)

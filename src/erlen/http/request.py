@@ -31,6 +31,7 @@ from .forms import _qs_to_multidict
 from .forms import pairs_to_multidict
 from .forms import parse_form_data
 from .headers import Headers
+from .parsing import _to_int
 from .parsing import parse_cookie
 from .parsing import parse_date
 from .parsing import parse_list_header
@@ -760,7 +761,4 @@ def _content_length(headers: Headers) -> int | None:
     value = values[0].strip()
     if any(v.strip() != value for v in values[1:]):
         return None
-    # SECURITY: int() on a huge digit string is slow; no body is that long.
-    if not value.isdigit() or not value.isascii() or len(value) > 19:
-        return None
-    return int(value)
+    return _to_int(value)
