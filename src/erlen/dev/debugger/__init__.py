@@ -22,6 +22,7 @@ import typing as t
 from urllib.parse import parse_qs
 from urllib.parse import urlsplit
 
+from ...http.request import _host_is_trusted
 from .console import Console
 from .pin import PinGuard
 from .pin import log_pin
@@ -120,20 +121,9 @@ def host_is_trusted(host: str | None, extra: cabc.Iterable[str] = ()) -> bool:
             address = address.ipv4_mapped
         if address.is_loopback:
             return True
-    for ref in extra:
-        ref = ref.strip().lower()
-        if not ref:
-            continue
-        if ref.startswith("*."):
-            ref = ref[1:]
-        if ref.startswith("."):
-            if name == ref[1:] or name.endswith(ref):
-                return True
-            continue
-        ref_name = _split_host(ref)
-        if ref_name is not None and name == ref_name:
-            return True
-    return False
+    # The same rule as the app's TRUSTED_HOSTS ("*.example.com" is also accepted).
+    refs = [ref[1:] if ref.startswith("*.") else ref for ref in map(str.strip, extra) if ref]
+    return _host_is_trusted(name, refs)
 
 
 def _origin_tuple(url: str) -> tuple[str, str, int] | None:
