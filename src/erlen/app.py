@@ -630,6 +630,8 @@ class Erlen(TemplatingMixin, Scaffold):
         ctx = t.cast(RequestContext, _cv_ctx.get())
         if not self._got_first_request:
             self._freeze()
+        if self._overrides - {"full_dispatch_request"}:
+            return self._dispatch_through_methods()
         plan = pipeline.current_plan(self)
         return pipeline.run_sync(pipeline.handle(self, ctx, plan, pipeline.call_blocking))
 
@@ -770,7 +772,7 @@ class Erlen(TemplatingMixin, Scaffold):
         # A subclass replaced a pipeline method: go through the public methods,
         # as Flask does, so the override is honoured.
         self._match_request(ctx)
-        return self._dispatch_through_methods()
+        return self.full_dispatch_request()
 
     def _dispatch_through_methods(self) -> Response:
         # Flask's full_dispatch_request, composed from the overridable methods.

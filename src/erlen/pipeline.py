@@ -219,7 +219,10 @@ async def finalize(
     """Make the response, run the after-request functions, and save the session."""
     response = app.make_response(rv)
     try:
-        response = await process_response(app, ctx, plan, response, call)
+        if "process_response" in app._overrides:
+            response = app.process_response(response)  # a subclass's override
+        else:
+            response = await process_response(app, ctx, plan, response, call)
         if request_finished.receivers:
             request_finished.send(app, _async_wrapper=app.ensure_sync, response=response)
     except Exception:

@@ -821,3 +821,20 @@ def test_got_request_exception_sent_once_when_propagating(app: Erlen) -> None:
         app.config["PROPAGATE_EXCEPTIONS"] = False
         assert app.test_client().get("/").status_code == 500
     assert len(seen) == 2 and all(isinstance(e, ZeroDivisionError) for e in seen)
+
+
+def test_overridden_full_dispatch_request_is_honoured() -> None:
+    class Custom(Erlen):
+        def full_dispatch_request(self) -> Response:
+            response = super().full_dispatch_request()
+            response.headers["X-Full"] = "yes"
+            return response
+
+        def process_response(self, response: Response) -> Response:
+            response.headers["X-Processed"] = "yes"
+            return super().process_response(response)
+
+    app = Custom("custom")
+    app.add_url_rule("/", "i", lambda: "view")
+    rv = app.test_client().get("/")
+    assert (rv.text, rv.headers["X-Full"], rv.headers["X-Processed"]) == ("view", "yes", "yes")
