@@ -65,6 +65,9 @@ class Map:
         self._rules: list[Rule] = []
         self._rules_by_endpoint: dict[t.Any, list[Rule]] = {}
         self._matcher: Matcher | None = None
+        #: For callers that memoise what they derive from a match (the app keeps
+        #: its static hits here): emptied whenever a rule is added.
+        self.match_cache: dict[t.Any, t.Any] = {}
         self.default_subdomain = default_subdomain
         self.strict_slashes = strict_slashes
         self.merge_slashes = merge_slashes
@@ -84,6 +87,7 @@ class Map:
         Rules may be added after matching started: each is inserted into the
         compiled matcher directly.
         """
+        self.match_cache.clear()
         for rule in rulefactory.get_rules(self):
             rule.bind(self)
             same = self._rules_by_endpoint.setdefault(rule.endpoint, [])
