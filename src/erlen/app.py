@@ -154,8 +154,11 @@ class Erlen(TemplatingMixin, Scaffold):
         self._plans: dict[str | None, Plan] = {}
         self._match_adapters: dict[tuple[str, str], MapAdapter] = {}
         self._overrides: frozenset[str] = frozenset()
-        self._has_teardown_request = False
-        self._has_teardown_appcontext = False
+        # Until the first request settles them (_freeze), assume teardown
+        # functions exist: contexts pushed before it must still run them.
+        self._has_teardown_request = True
+        self._has_teardown_appcontext = True
+        self._teardown_work = True
         if self.has_static_folder:
             if bool(static_host) != host_matching:
                 raise ValueError(
@@ -353,12 +356,11 @@ class Erlen(TemplatingMixin, Scaffold):
         self._overrides = frozenset(
             name for name in _PIPELINE_OVERRIDES if getattr(cls, name) is not getattr(Erlen, name)
         )
-        self._has_teardown_request = any(self.teardown_request_funcs.values()) or bool(
-            request_tearing_down.receivers
-        )
-        self._has_teardown_appcontext = bool(self.teardown_appcontext_funcs) or bool(
-            appcontext_tearing_down.receivers
-        )
+        self._has_teardown_request = any(self.teardown_request_funcs.values())
+        self._has_teardown_appcontext = bool(self.teardown_appcontext_funcs)
+        # Signal receivers may connect later (tests often do), so the request
+        # context checks those live; this flag covers the registered functions.
+        self._teardown_work = self._has_teardown_request or self._has_teardown_appcontext
         self._got_first_request = True
 
     def _plan_for(self, endpoint: str | None) -> Plan:
