@@ -89,10 +89,7 @@ def run_framework(
     report["version"] = framework_version(framework)
     report["notes"] = plain.notes
     if framework == "falcon":
-        compiled = getattr(sys.modules.get("falcon.app"), "__file__", "").endswith((".so", ".pyd"))
-        report["notes"].append(
-            "falcon is Cython-compiled" if compiled else "falcon runs as pure Python"
-        )
+        report["notes"].append(_falcon_build())
     for name in scenarios:
         scenario = SCENARIOS_BY_NAME[name]
         bench = keyed if scenario.needs_session else plain
@@ -113,6 +110,22 @@ def run_framework(
         timing = measure(wsgi_loop(bench.wsgi, environ, scenario.body), target_s, repeats)
         report["results"][name] = {"status": "ok", **timing.as_dict()}
     return report
+
+
+def _falcon_build() -> str:
+    """Which parts of Falcon run compiled: its wheels ship Cython helpers
+    (``falcon.cyutil``: query-string and URI decoding, among others) even when
+    the app and the request classes are pure Python."""
+    compiled = sorted(
+        name
+        for name, module in sys.modules.items()
+        if name.startswith("falcon")
+        and getattr(module, "__file__", None)
+        and module.__file__.endswith((".so", ".pyd"))
+    )
+    if not compiled:
+        return "falcon runs as pure Python"
+    return "falcon's compiled (Cython) modules in use: " + ", ".join(compiled)
 
 
 # -- parent: all frameworks, one table ---------------------------------------
