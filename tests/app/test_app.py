@@ -585,6 +585,31 @@ def test_proxies_are_thin_but_complete(app: Erlen) -> None:
         assert bool(request)
 
 
+def test_proxy_forwards_every_name_it_does_not_have_itself(app: Erlen) -> None:
+    # The proxies forward attribute access in __getattribute__: names of the
+    # proxy class itself stay the proxy's, every other one is the target's.
+    with app.test_request_context("/?a=1"):
+        target = request._get_current_object()  # type: ignore[attr-defined]
+        assert request.__dict__ is target.__dict__
+        assert request.__wrapped__ is target  # type: ignore[attr-defined]
+        assert request.__class__ is type(target)
+        with pytest.raises(AttributeError, match="no_such_attribute"):
+            request.no_such_attribute  # type: ignore[attr-defined]  # noqa: B018
+        assert not hasattr(request, "no_such_attribute")
+        g.x = 1
+        assert g.x == 1 and getattr(g, "x") == 1  # noqa: B009
+        del g.x
+        assert not hasattr(g, "x")
+    from erlen import session
+
+    with pytest.raises(RuntimeError, match="Working outside of request context"):
+        session.get("x")
+    with pytest.raises(RuntimeError, match="Working outside of request context"):
+        request.args  # noqa: B018
+    assert repr(request) == "<_Proxy unbound>"
+    assert not request
+
+
 def test_context_per_thread(app: Erlen) -> None:
     results: list[bool] = []
     with app.test_request_context("/"):
