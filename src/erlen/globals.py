@@ -174,9 +174,7 @@ class _Proxy:
 
 _object_getattribute = object.__getattribute__
 #: What the generic attribute lookup finds on a proxy itself (not forwarded).
-_PROXY_NAMES = frozenset(
-    {*(name for cls in _Proxy.__mro__ for name in vars(cls)), "_erlen_target"}
-)
+_PROXY_NAMES = frozenset({*(name for cls in _Proxy.__mro__ for name in vars(cls)), "_erlen_target"})
 
 
 def _proxy(
