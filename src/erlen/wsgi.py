@@ -216,7 +216,7 @@ def request_from_environ(
     # PERF: runs for every request; nothing is parsed here.
     get = environ.get
     script_name = get("SCRIPT_NAME", "")
-    if not script_name.isascii():
+    if script_name and not script_name.isascii():  # PERF: usually empty
         script_name = _decode_path(script_name)
     path = get("PATH_INFO") or "/"
     if not path.isascii():

@@ -97,6 +97,20 @@ def test_init_only_assigns() -> None:
         assert name not in r.__dict__
 
 
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("GET", "GET"),
+        ("get", "GET"),
+        ("Post", "POST"),
+        ("PROPFIND", "PROPFIND"),
+        ("m-search", "M-SEARCH"),
+    ],
+)
+def test_method_is_uppercased(given: str, expected: str) -> None:
+    assert make(given).method == expected
+
+
 def test_request_has_dict_for_extensions() -> None:
     r = make()
     r.custom = 1  # type: ignore[attr-defined]
@@ -105,7 +119,17 @@ def test_request_has_dict_for_extensions() -> None:
 
 @pytest.mark.parametrize(
     ("given", "expected"),
-    [("/a/b", "/a/b"), ("", "/"), ("a", "/a"), ("//evil.com/x", "/evil.com/x"), ("/", "/")],
+    [
+        ("/a/b", "/a/b"),
+        ("", "/"),
+        ("a", "/a"),
+        ("//evil.com/x", "/evil.com/x"),
+        ("/", "/"),
+        ("//", "/"),
+        ("///a//b", "/a//b"),
+        ("/a", "/a"),
+        ("a/", "/a/"),
+    ],
 )
 def test_path_always_starts_with_one_slash(given: str, expected: str) -> None:
     assert make(path=given).path == expected

@@ -68,6 +68,8 @@ _BODY_ATTRIBUTES = (
     "content_length",
     "stream",
 )
+# Methods that are their own .upper(): most requests' method, spared the call.
+_UPPERCASE_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 # SECURITY: a Host header may only hold what a host[:port] can; "/", "?",
 # "#", "@", "\\" and whitespace would let it rewrite the URLs built from it.
@@ -202,14 +204,20 @@ class Request:
         stream: t.IO[bytes] | None = None,
     ) -> None:
         # PERF: this runs for every request: assign, never parse. Everything
-        # else is a cached_property computed on first use.
-        self.method = method.upper()
+        # else is a cached_property computed on first use. The method and path
+        # checks below cost ~400 instructions where method.upper() and
+        # `path[:1] == "/" and path[1:2] != "/"` cost ~1.5k (slicing and
+        # method calls; /tmp/perf/segs.sh hello req).
+        self.method = method if method in _UPPERCASE_METHODS else method.upper()
         self.scheme = scheme
         self.server = server
         # COMPAT: Werkzeug strips the trailing slash of the root path and makes
-        # the path start with exactly one slash ("//x" is "/x").
+        # the path start with exactly one slash ("//x" is "/x"). Past the
+        # first test, path[0] exists; past the third, so does path[1].
         self.root_path = root_path.rstrip("/") if root_path else ""
-        self.path = path if path[:1] == "/" and path[1:2] != "/" else "/" + path.lstrip("/")
+        if path != "/" and (not path or path[0] != "/" or path[1] == "/"):
+            path = "/" + path.lstrip("/")
+        self.path = path
         self.query_string = query_string
         self.headers = headers
         self.remote_addr = remote_addr
