@@ -272,7 +272,7 @@ def _qs_text(data: bytes) -> str | None:
     # (bytes.__contains__ first tries the operand as an int and formats the
     # TypeError it gets).
     try:
-        text = data.decode("utf-8")
+        text = data.decode()  # PERF: UTF-8 without naming it, ~200 instructions less
     except UnicodeDecodeError:
         return None
     if "%" in text:

@@ -22,6 +22,8 @@ from .datastructures import CombinedMultiDict
 from .datastructures import FileStorage
 from .datastructures import ImmutableMultiDict
 from .datastructures import MultiDict
+from .datastructures import _dict_new
+from .datastructures import _dict_update
 from .exceptions import BadRequest
 from .exceptions import RequestEntityTooLarge
 from .exceptions import SecurityError
@@ -737,7 +739,11 @@ def _cookies_to_multidict(header: str, cls: type[ImmutableMultiDict]) -> Immutab
                 lists[key] = [value]
             else:
                 existing.append(value)
-    return cls._from_lists(lists)
+    # PERF: cls._from_lists(lists) inlined, a classmethod call less (~450
+    # instructions; /tmp/perf/icount.sh erlen cookie).
+    multidict = _dict_new(cls)
+    _dict_update(multidict, lists)
+    return multidict
 
 
 def _host_is_trusted(host: str, trusted: list[str]) -> bool:
