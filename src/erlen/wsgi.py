@@ -7,14 +7,13 @@ It knows PEP 3333 and nothing of apps, blueprints or hooks: the app calls
 from __future__ import annotations
 
 import collections.abc as cabc
-import io
 import typing as t
 
 from .http.exceptions import BadRequestKeyError
-from .http.exceptions import ClientDisconnected
 from .http.headers import Headers
 from .http.parsing import _to_int
 from .http.request import Request
+from .http.request import _BoundedInput
 
 if t.TYPE_CHECKING:
     from .http.response import Response
@@ -137,62 +136,13 @@ def _environ_key(name: str) -> str:
     return key
 
 
-class _BoundedInput(io.RawIOBase):
-    """``wsgi.input`` cut at Content-Length, so reading to the end never blocks."""
-
-    def __init__(self, stream: t.IO[bytes], length: int) -> None:
-        self._stream = stream
-        self._remaining = length
-
-    def readable(self) -> bool:
-        return True
-
-    def _take(self, size: int | None) -> int:
-        if size is None or size < 0 or size > self._remaining:
-            return self._remaining
-        return size
-
-    def read(self, size: int | None = -1) -> bytes:
-        # PERF: _take and _check inlined: a form body is read through here
-        # (benchmarks/run.py --scenarios form).
-        remaining = self._remaining
-        want = remaining if size is None or size < 0 or size > remaining else size
-        if want == 0:
-            return b""
-        data = self._stream.read(want)
-        if not data:
-            self._check(data, want)
-        self._remaining = remaining - len(data)
-        return data
-
-    def readline(self, size: int | None = -1) -> bytes:
-        want = self._take(size)
-        if want == 0:
-            return b""
-        data = self._stream.readline(want)
-        self._check(data, 1)
-        return data
-
-    def readinto(self, buffer: t.Any) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-    def _check(self, data: bytes, wanted: int) -> None:
-        if not data and wanted:
-            raise ClientDisconnected(
-                f"The client disconnected with {self._remaining} bytes of the declared"
-                " Content-Length still unsent."
-            )
-        self._remaining -= len(data)
-
-
 def _decode_path(value: str) -> str:
     # PEP 3333 gives paths as latin-1 strings of the raw bytes; URLs are UTF-8.
     return value.encode("latin-1").decode("utf-8", "replace")
 
 
 _ports: dict[str | None, int | None] = {}
+_request_init = Request.__init__
 _new_object = object.__new__
 
 
@@ -228,10 +178,19 @@ def request_from_environ(
     stream: t.IO[bytes] | None = get("wsgi.input")
     length = get("CONTENT_LENGTH")
     content_length = None
+    unbounded = None
     if stream is not None:
         if length:
             content_length = _to_int(length)
-            if content_length is not None:
+            if content_length is not None and request_class.__init__ is _request_init:
+                # PERF: the Request cuts the stream at Content-Length when it
+                # is first used (Request.input_stream), ~5.7k instructions
+                # that a urlencoded form never pays (/tmp/perf/icount.sh
+                # erlen form). A class with its own __init__ gets the cut
+                # stream as before.
+                unbounded = (stream, content_length)
+                stream = None
+            elif content_length is not None:
                 # PERF: no t.cast(t.IO[bytes], ...): it subscripts a generic
                 # at run time on every request.
                 bounded: t.Any = _BoundedInput(stream, content_length)
@@ -260,6 +219,8 @@ def request_from_environ(
         stream,
     )
     request.environ = environ
+    if unbounded is not None:
+        request._unbounded_input = unbounded
     if content_length is not None:
         # PERF: the length was just parsed; Request.content_length would parse
         # it again (the same checks, plus Transfer-Encoding: chunked, which

@@ -178,13 +178,20 @@ def _parse_urlencoded(
                     body += _read_at_most(stream, max_memory - len(body))
         if len(body) > max_memory:
             raise _memory_error(max_memory)
+    return _parse_urlencoded_body(body, max_parts)
+
+
+def _parse_urlencoded_body(
+    body: bytes, max_parts: int | None
+) -> tuple[ImmutableMultiDict, ImmutableMultiDict]:
+    # The fields of a urlencoded body read whole (within the memory limit).
     # PERF: count("&") is a cheap upper bound; count exactly only past it.
     if max_parts is not None and body.count(b"&") >= max_parts:
         if sum(1 for piece in body.split(b"&") if piece) > max_parts:
             raise _parts_error(max_parts)
     form = _qs_to_multidict(body, ImmutableMultiDict, "form body")
     # PERF: an empty ImmutableMultiDict needs no __init__ call.
-    return form, ImmutableMultiDict.__new__(ImmutableMultiDict)
+    return form, _dict_new(ImmutableMultiDict)
 
 
 def _read_at_most(stream: t.IO[bytes], limit: int | None) -> bytes:

@@ -1,0 +1,152 @@
+"""request_from_environ: the WSGI environ -> Request edge cases its fast paths must keep."""
+
+from __future__ import annotations
+
+import io
+import typing as t
+
+import pytest
+
+from erlen.http.exceptions import ClientDisconnected
+from erlen.http.request import Request
+from erlen.wsgi import request_from_environ
+
+BODY = b"name=alice&email=alice%40example.com&age=30&bio=hello+world"
+
+
+def environ(body: bytes | None = None, **extra: t.Any) -> dict[str, t.Any]:
+    env: dict[str, t.Any] = {
+        "REQUEST_METHOD": "POST",
+        "SCRIPT_NAME": "",
+        "PATH_INFO": "/form",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "8000",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body or b""),
+    }
+    if body is not None:
+        env["CONTENT_TYPE"] = "application/x-www-form-urlencoded"
+        env["CONTENT_LENGTH"] = str(len(body))
+    env.update(extra)
+    return env
+
+
+class ShortReads(io.RawIOBase):
+    """A stream handing out at most ``step`` bytes per read, like a socket."""
+
+    def __init__(self, data: bytes, step: int) -> None:
+        self._data = data
+        self._step = step
+        self.reads = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        self.reads += 1
+        n = self._step if size is None or size < 0 else min(size, self._step)
+        chunk, self._data = self._data[:n], self._data[n:]
+        return chunk
+
+
+def test_environ_without_optional_keys() -> None:
+    r = request_from_environ({"REQUEST_METHOD": "get"})
+    assert r.method == "GET"
+    assert r.scheme == "http"
+    assert r.path == "/"
+    assert r.root_path == ""
+    assert r.query_string == b""
+    assert r.remote_addr is None
+    assert r.server == ("", None)
+    assert r.input_stream.read() == b""
+    assert r.form == {}
+
+
+def test_form_reads_exactly_the_declared_length() -> None:
+    # The server's stream holds more than Content-Length: only the body is read.
+    env = environ(BODY)
+    env["wsgi.input"] = io.BytesIO(BODY + b"&extra=1")
+    r = request_from_environ(env)
+    assert r.form.to_dict() == {
+        "name": "alice",
+        "email": "alice@example.com",
+        "age": "30",
+        "bio": "hello world",
+    }
+    assert env["wsgi.input"].tell() == len(BODY)
+    assert r.input_stream.read() == b""
+    assert r.get_data() == b""
+
+
+def test_form_body_in_short_reads() -> None:
+    env = environ(BODY)
+    stream = ShortReads(BODY + b"&extra=1", 7)
+    env["wsgi.input"] = stream
+    r = request_from_environ(env)
+    assert r.form["bio"] == "hello world"
+    assert "extra" not in r.form
+
+
+def test_form_body_cut_short_is_a_client_disconnect() -> None:
+    env = environ(BODY)
+    env["wsgi.input"] = io.BytesIO(BODY[:10])
+    r = request_from_environ(env)
+    with pytest.raises(ClientDisconnected, match=f"{len(BODY) - 10} bytes"):
+        r.form  # noqa: B018
+
+
+def test_stream_is_cut_at_content_length_when_first_used() -> None:
+    env = environ(b"abc", CONTENT_TYPE="application/octet-stream")
+    env["wsgi.input"] = io.BytesIO(b"abcdef")
+    r = request_from_environ(env)
+    assert r.content_length == 3
+    assert r.stream.read() == b"abc"
+    assert r.get_data() == b""
+    assert r.form == {}
+
+
+def test_data_then_form_reuses_the_body() -> None:
+    r = request_from_environ(environ(BODY))
+    assert r.get_data() == BODY
+    assert r.form["name"] == "alice"
+
+
+def test_input_stream_set_by_hand_wins() -> None:
+    r = request_from_environ(environ(BODY))
+    r.input_stream = io.BytesIO(b"name=bob")
+    assert r.form["name"] == "bob"
+
+
+def test_chunked_with_content_length_takes_the_general_path() -> None:
+    env = environ(BODY, HTTP_TRANSFER_ENCODING="chunked")
+    r = request_from_environ(env)
+    assert r.content_length is None
+    assert r.form["age"] == "30"
+
+
+def test_subclass_with_its_own_init_gets_the_cut_stream() -> None:
+    seen: list[t.IO[bytes] | None] = []
+
+    class Recording(Request):
+        def __init__(self, *args: t.Any) -> None:
+            seen.append(args[8])
+            super().__init__(*args)
+
+    env = environ(b"abc", CONTENT_TYPE="application/octet-stream")
+    env["wsgi.input"] = io.BytesIO(b"abcdef")
+    r = request_from_environ(env, Recording)
+    assert seen[0] is not None and seen[0] is r.input_stream
+    assert r.get_data() == b"abc"
+
+
+def test_form_over_the_memory_limit_is_refused_before_reading() -> None:
+    class Small(Request):
+        max_form_memory_size = 10
+
+    env = environ(BODY)
+    r = request_from_environ(env, Small)
+    with pytest.raises(Exception, match="MAX_FORM_MEMORY_SIZE") as info:
+        r.form  # noqa: B018
+    assert getattr(info.value, "code", None) == 413
+    assert env["wsgi.input"].tell() == 0
