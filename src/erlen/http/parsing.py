@@ -296,7 +296,7 @@ def _qs_unescape(text: str) -> str | None:
     try:
         # escape_decode raises ValueError for a "%" without two hex digits
         # after it; UnicodeDecodeError is a ValueError too.
-        return codecs.escape_decode(text.replace("%", "\\x"))[0].decode("utf-8")
+        return codecs.escape_decode(text.replace("%", "\\x"))[0].decode()
     except ValueError:
         return None
 
