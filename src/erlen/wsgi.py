@@ -175,12 +175,14 @@ def request_from_environ(
     # The body, cut at Content-Length; None when there is none or its length
     # is unknown. An invalid Content-Length gets no stream: the Request
     # reports it as a 400.
-    stream: t.IO[bytes] | None = get("wsgi.input")
+    # PERF: a request without Content-Length (most of them) reads no more keys.
+    stream: t.IO[bytes] | None = None
     length = get("CONTENT_LENGTH")
     content_length = None
     unbounded = None
-    if stream is not None:
-        if length:
+    if length:
+        stream = get("wsgi.input")
+        if stream is not None:
             content_length = _to_int(length)
             if content_length is not None and request_class.__init__ is _request_init:
                 # PERF: the Request cuts the stream at Content-Length when it
@@ -197,8 +199,8 @@ def request_from_environ(
                 stream = bounded
             else:
                 stream = None
-        elif not get("wsgi.input_terminated"):
-            stream = None
+    elif get("wsgi.input_terminated"):
+        stream = get("wsgi.input")
     # PERF: _port's cache and EnvironHeaders.__init__ inlined: a Python call
     # each, ~1% of the hello scenario's instructions (callgrind).
     port_value = get("SERVER_PORT")
