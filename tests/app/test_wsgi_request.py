@@ -150,3 +150,27 @@ def test_form_over_the_memory_limit_is_refused_before_reading() -> None:
         r.form  # noqa: B018
     assert getattr(info.value, "code", None) == 413
     assert env["wsgi.input"].tell() == 0
+
+
+def test_body_without_content_length_needs_input_terminated() -> None:
+    env = environ(CONTENT_TYPE="application/octet-stream")
+    env["wsgi.input"] = io.BytesIO(b"chunked body")
+    assert request_from_environ(env).get_data() == b""
+    env = environ(CONTENT_TYPE="application/octet-stream")
+    env["wsgi.input"] = io.BytesIO(b"chunked body")
+    env["wsgi.input_terminated"] = True
+    assert request_from_environ(env).get_data() == b"chunked body"
+
+
+@pytest.mark.parametrize("length", ["", "abc", "-1", "1e3"])
+def test_invalid_or_empty_content_length(length: str) -> None:
+    env = environ(CONTENT_TYPE="application/octet-stream", CONTENT_LENGTH=length)
+    env["wsgi.input"] = io.BytesIO(b"abc")
+    r = request_from_environ(env)
+    assert r.content_length is None
+    if length:
+        with pytest.raises(Exception, match="Content-Length") as info:
+            r.get_data()
+        assert getattr(info.value, "code", None) == 400
+    else:
+        assert r.get_data() == b""
