@@ -16,7 +16,9 @@ from erlen.http.exceptions import BadRequestKeyError
 from erlen.http.exceptions import RequestEntityTooLarge
 from erlen.http.exceptions import SecurityError
 from erlen.http.exceptions import UnsupportedMediaType
+from erlen.http.forms import pairs_to_multidict
 from erlen.http.headers import Headers
+from erlen.http.parsing import parse_cookie
 from erlen.http.request import Request
 
 BOUNDARY = "xYzZY"
@@ -358,6 +360,30 @@ def test_cookies() -> None:
     assert r.cookies.getlist("session") == ["abc", "def"]
     assert r.cookies["theme"] == "dark"
     assert not make().cookies
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "a=1; b=2; c=3",
+        "a=1;b=2",
+        "a=1; b=2; a=3",
+        "a=1; b=2;",
+        ";a=1",
+        "a=1; ; b=2",
+        "=x; a=1",
+        "a; b=2",
+        " a = 1 ;  b=2 ",
+        "a=1=2; b==",
+        "a=",
+        "",
+    ],
+)
+def test_cookies_fast_path_groups_like_parse_cookie(header: str) -> None:
+    # The one-pass path for plain ASCII headers gives what the general
+    # parser and grouping give: repeated names, empty names and pieces.
+    r = make(headers=[("Cookie", header)])
+    assert list(r.cookies.lists()) == list(pairs_to_multidict(parse_cookie(header)).lists())
 
 
 def test_values_combines_args_and_form() -> None:
