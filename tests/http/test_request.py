@@ -337,6 +337,21 @@ def test_parameter_storage_class() -> None:
     assert type(r.args) is MyDict
     assert type(r.cookies) is MyDict
     assert type(make(cls=Custom).args) is MyDict
+    empty = make(cls=Custom)
+    assert type(empty.cookies) is MyDict and type(empty.form) is MyDict
+    assert type(empty.files) is MyDict
+
+
+def test_empty_parameters_are_immutable_multidicts() -> None:
+    r = make()
+    for empty in (r.args, r.cookies, r.form, r.files):
+        assert type(empty) is ImmutableMultiDict
+        assert not empty and empty == ImmutableMultiDict() and empty.to_dict() == {}
+        with pytest.raises(TypeError):
+            empty.add("a", "1")
+        copy = empty.copy()
+        copy.add("a", "1")
+        assert copy["a"] == "1" and not empty
 
 
 def test_args_empty() -> None:

@@ -147,7 +147,7 @@ def parse_form_data(
         return _MultipartReader(
             options.get("boundary"), max_form_memory_size, max_form_parts, spool_threshold
         ).parse(stream)
-    return ImmutableMultiDict(), ImmutableMultiDict()
+    return _dict_new(ImmutableMultiDict), _dict_new(ImmutableMultiDict)
 
 
 def _parse_urlencoded(
