@@ -820,7 +820,7 @@ def _read_exactly(stream: t.IO[bytes], length: int) -> bytes:
     # ``length`` bytes from a stream that may hold more; a short read goes on
     # through _BoundedInput, which raises ClientDisconnected when the body
     # ends early.
-    data = stream.read(length)
+    data = stream.read(length) or b""  # None from a non-blocking stream: nothing yet
     if len(data) < length:
         data += _BoundedInput(stream, length - len(data)).readall()
     return data
