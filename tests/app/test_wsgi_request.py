@@ -63,6 +63,21 @@ def test_environ_without_optional_keys() -> None:
     assert r.form == {}
 
 
+@pytest.mark.parametrize(
+    "missing", ["REQUEST_METHOD", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING", "SERVER_PORT"]
+)
+def test_environ_missing_one_key_keeps_the_others(missing: str) -> None:
+    env = environ(REQUEST_METHOD="PUT", SCRIPT_NAME="/app", PATH_INFO="/p", QUERY_STRING="a=1")
+    del env[missing]
+    r = request_from_environ(env)
+    assert r.method == ("GET" if missing == "REQUEST_METHOD" else "PUT")
+    assert r.root_path == ("" if missing == "SCRIPT_NAME" else "/app")
+    assert r.path == ("/" if missing == "PATH_INFO" else "/p")
+    assert r.args.to_dict() == ({} if missing == "QUERY_STRING" else {"a": "1"})
+    assert r.server == ("localhost", None if missing == "SERVER_PORT" else 8000)
+    assert r.environ is env
+
+
 def test_form_reads_exactly_the_declared_length() -> None:
     # The server's stream holds more than Content-Length: only the body is read.
     env = environ(BODY)
