@@ -295,9 +295,20 @@ def send_response(
     start_response: cabc.Callable[..., t.Any],
 ) -> cabc.Iterable[bytes]:
     """Start the WSGI response and return the body iterable (closing the response with it)."""
-    start_response(response.status, response.headers.to_wsgi_list())
+    # PERF: the status as stored and the header list copied without a method
+    # call, unless a subclass redefines status, status_code or to_wsgi_list.
+    headers = response.headers
+    if response._plain_status:
+        status_code = response._status_code
+        start_response(
+            response._status,
+            headers._list[:] if type(headers) is Headers else headers.to_wsgi_list(),
+        )
+    else:
+        start_response(response.status, headers.to_wsgi_list())
+        status_code = response.status_code
     body: t.Any = response.response
-    if environ.get("REQUEST_METHOD") == "HEAD" or response.status_code in _NO_BODY_STATUS:
+    if status_code in _NO_BODY_STATUS or environ.get("REQUEST_METHOD") == "HEAD":
         # COMPAT: HEAD keeps the headers (Content-Length included) but sends no body.
         response.close()
         return []

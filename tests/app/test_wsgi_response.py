@@ -1,0 +1,122 @@
+"""send_response: what a WSGI server receives for a response."""
+
+from __future__ import annotations
+
+import typing as t
+
+from erlen.http.headers import Headers
+from erlen.wrappers import Response
+from erlen.wsgi import send_response
+
+
+class StartResponse:
+    def __init__(self) -> None:
+        self.status: str | None = None
+        self.headers: list[tuple[str, str]] = []
+
+    def __call__(self, status: str, headers: list[tuple[str, str]], exc_info: t.Any = None) -> None:
+        self.status, self.headers = status, headers
+
+
+def send(response: Response, method: str = "GET") -> tuple[StartResponse, bytes]:
+    start = StartResponse()
+    body = send_response(response, {"REQUEST_METHOD": method}, start)
+    try:
+        return start, b"".join(body)
+    finally:
+        close = getattr(body, "close", None)
+        if close is not None:
+            close()
+
+
+def test_status_and_headers_as_sent() -> None:
+    start, body = send(Response("hi", 201, {"X-A": "1"}))
+    assert start.status == "201 CREATED"
+    assert start.headers == [
+        ("X-A", "1"),
+        ("Content-Type", "text/html; charset=utf-8"),
+        ("Content-Length", "2"),
+    ]
+    assert body == b"hi"
+
+
+def test_server_gets_a_copy_of_the_header_list() -> None:
+    # COMPAT: servers (wsgiref) add headers to the list they are given; that
+    # must not change the response, which may be sent again.
+    response = Response("hi")
+    start, _ = send(response)
+    start.headers.append(("Date", "now"))
+    assert "Date" not in response.headers
+    assert send(response)[0].headers == list(response.headers)
+
+
+def test_status_set_after_construction() -> None:
+    response = Response("gone")
+    response.status_code = 410
+    start, body = send(response)
+    assert start.status == "410 GONE"
+    response.status = "299 Custom"
+    assert send(response)[0].status == "299 Custom"
+
+
+def test_no_body_statuses_and_head() -> None:
+    closed: list[bool] = []
+    for status in (204, 304):
+        response = Response("x", status)
+        response.call_on_close(lambda: closed.append(True))
+        start, body = send(response)
+        assert body == b""
+    response = Response("content")
+    response.call_on_close(lambda: closed.append(True))
+    start, body = send(response, "HEAD")
+    assert body == b""
+    assert ("Content-Length", "7") in start.headers
+    assert closed == [True, True, True]
+
+
+def test_subclass_status_properties_are_honoured() -> None:
+    class Upper(Response):
+        @property
+        def status(self) -> str:
+            return "299 FROM PROPERTY"
+
+        @status.setter
+        def status(self, value: t.Any) -> None:
+            pass
+
+        @property
+        def status_code(self) -> int:
+            return 204
+
+        @status_code.setter
+        def status_code(self, value: int) -> None:
+            pass
+
+    assert Response._plain_status and not Upper._plain_status
+    start, body = send(Upper("x"))
+    assert start.status == "299 FROM PROPERTY"
+    assert body == b""  # status_code 204 from the property: no body
+
+    class Child(Upper):
+        pass
+
+    assert not Child._plain_status
+
+    class Plain(Response):
+        pass
+
+    assert Plain._plain_status
+
+
+def test_headers_subclass_to_wsgi_list_is_honoured() -> None:
+    class Extra(Headers):
+        __slots__ = ()
+
+        def to_wsgi_list(self) -> list[tuple[str, str]]:
+            return [*super().to_wsgi_list(), ("X-Extra", "1")]
+
+    start, _ = send(Response("x", headers=Extra()))
+    assert start.headers[-1] == ("X-Extra", "1")
+    response = Response("x")
+    response.headers = Extra([("X-A", "1")])
+    assert send(response)[0].headers == [("X-A", "1"), ("X-Extra", "1")]
