@@ -171,6 +171,14 @@ def test_constructor_with_content_type_and_headers() -> None:
         ("Content-Type", "text/csv; charset=utf-8"),
         ("Content-Length", "1"),
     ]
+    r = Response("abc", headers={"Content-Length": "99", "X-A": "1"})
+    assert list(r.headers) == [
+        ("Content-Length", "3"),
+        ("X-A", "1"),
+        ("Content-Type", "text/plain; charset=utf-8"),
+    ]
+    r = Response("x" * 2000, headers={"X-A": "1"})
+    assert r.headers["Content-Length"] == "2000"
     h = Headers([("Content-Type", "image/png")])
     r = Response(b"png", headers=h)
     assert r.headers is h

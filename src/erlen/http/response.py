@@ -387,20 +387,24 @@ class Response:
             return
 
         if headers is None:
-            self.headers = Headers()
+            h = Headers()
         elif isinstance(headers, Headers):
             # COMPAT: a Headers object is used as it is, not copied (Werkzeug).
-            self.headers = headers
+            h = headers
         else:
-            self.headers = Headers(headers)
+            h = Headers(headers)
+        self.headers = h
         if content_type is not None:
-            self.headers.set("Content-Type", content_type)
+            h.set("Content-Type", content_type)
         elif mimetype is not None:
-            self.headers.set("Content-Type", get_content_type(mimetype))
-        elif self.default_mimetype is not None and "Content-Type" not in self.headers:
-            self.headers.set("Content-Type", get_content_type(self.default_mimetype))
+            h.set("Content-Type", get_content_type(mimetype))
+        else:
+            mimetype = self.default_mimetype
+            if mimetype is not None and "Content-Type" not in h:
+                h.add("Content-Type", get_content_type(mimetype))  # absent: appended
         if data is not None and self.automatically_set_content_length:
-            self.headers.set("Content-Length", str(len(data)))
+            size = len(data)
+            h.set("Content-Length", _DIGITS[size] if size < 1024 else str(size))
 
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
         super().__init_subclass__(**kwargs)
