@@ -312,9 +312,12 @@ def send_response(
         # COMPAT: HEAD keeps the headers (Content-Length included) but sends no body.
         response.close()
         return []
-    # PERF: a buffered body with nothing to close goes to the server as-is.
-    if type(body) is list and response._on_close is None:
-        return body  # PERF: not t.cast(list[bytes], body), a call per request
+    # PERF: a body the response buffered itself (bytes only) with nothing to
+    # close goes to the server as-is. Other lists may hold str items
+    # (Response(["a", "b"])): those are encoded below, as PEP 3333 wants bytes.
+    own = response._bytes_body
+    if own is not None and body is own and response._on_close is None:
+        return body
     if getattr(body, "is_whole", False):
         # A whole file: let the server send it with its file wrapper (sendfile).
         file_wrapper = environ.get("wsgi.file_wrapper")

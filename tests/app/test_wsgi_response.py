@@ -120,3 +120,37 @@ def test_headers_subclass_to_wsgi_list_is_honoured() -> None:
     response = Response("x")
     response.headers = Extra([("X-A", "1")])
     assert send(response)[0].headers == [("X-A", "1"), ("X-Extra", "1")]
+
+
+def test_list_bodies_reach_the_server_as_bytes() -> None:
+    # PEP 3333: the body iterable yields bytes, also for a list of str.
+    start, body = send(Response(["a", b"b", "é"]))
+    assert body == "abé".encode()
+    sent = send_response(Response(["a", b"b"]), {"REQUEST_METHOD": "GET"}, StartResponse())
+    assert list(sent) == [b"a", b"b"]
+    buffered = Response("x")
+    assert send_response(buffered, {"REQUEST_METHOD": "GET"}, StartResponse()) is buffered.response
+    empty = Response()
+    assert list(send_response(empty, {"REQUEST_METHOD": "GET"}, StartResponse())) == []
+    replaced = Response("x")
+    replaced.response = ["later", b"!"]
+    assert list(send_response(replaced, {"REQUEST_METHOD": "GET"}, StartResponse())) == [
+        b"later",
+        b"!",
+    ]
+
+
+def test_buffered_body_with_close_callbacks_is_closed() -> None:
+    closed: list[bool] = []
+    response = Response("x")
+    response.call_on_close(lambda: closed.append(True))
+    sent = send_response(response, {"REQUEST_METHOD": "GET"}, StartResponse())
+    assert sent is not response.response
+    assert list(sent) == [b"x"]
+    t.cast(t.Any, sent).close()
+    assert closed == [True]
+    response = Response()
+    response.set_data("new")
+    assert send_response(response, {"REQUEST_METHOD": "GET"}, StartResponse()) is response.response
+    passthrough = Response(b"raw", direct_passthrough=True)
+    assert list(send_response(passthrough, {"REQUEST_METHOD": "GET"}, StartResponse())) == [b"raw"]
