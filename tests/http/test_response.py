@@ -109,6 +109,14 @@ def test_constructor_fast_path_edges() -> None:
     assert r.response == [b"h\xc3\xa9llo"]
     assert r.headers["Content-Length"] == "6"
 
+    class Raw(bytes):
+        pass
+
+    r = Response(Raw(b"raw"))
+    assert r.response == [b"raw"] and type(r.response[0]) is bytes
+    body = b"exact"
+    assert Response(body).response[0] is body
+
     # A mimetype seen for the first time is validated, then cached.
     r = Response("x", mimetype="application/x-erlen-fresh")
     assert list(r.headers) == [
