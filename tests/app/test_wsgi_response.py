@@ -154,3 +154,33 @@ def test_buffered_body_with_close_callbacks_is_closed() -> None:
     assert send_response(response, {"REQUEST_METHOD": "GET"}, StartResponse()) is response.response
     passthrough = Response(b"raw", direct_passthrough=True)
     assert list(send_response(passthrough, {"REQUEST_METHOD": "GET"}, StartResponse())) == [b"raw"]
+
+
+def test_streamed_body_is_iterated_and_closed_once() -> None:
+    events: list[str] = []
+
+    def gen() -> t.Iterator[str | bytes]:
+        try:
+            yield "a"
+            yield b"b"
+        finally:
+            events.append("gen closed")
+
+    response = Response(gen())
+    response.call_on_close(lambda: events.append("callback"))
+    sent = send_response(response, {"REQUEST_METHOD": "GET"}, StartResponse())
+    assert list(iter(sent)) == [b"a", b"b"]
+    t.cast(t.Any, sent).close()
+    t.cast(t.Any, sent).close()
+    assert events == ["gen closed", "callback"]
+
+    # Closed before the end (a client gone): the generator is closed too.
+    events.clear()
+    response = Response(gen())
+    sent = send_response(response, {"REQUEST_METHOD": "GET"}, StartResponse())
+    assert next(iter(sent)) == b"a"
+    t.cast(t.Any, sent).close()
+    assert events == ["gen closed"]
+    # next() on the returned object itself works as well.
+    sent = send_response(Response(iter([b"x"])), {"REQUEST_METHOD": "GET"}, StartResponse())
+    assert next(t.cast(t.Any, sent)) == b"x"
