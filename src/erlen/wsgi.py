@@ -303,7 +303,8 @@ def send_response(
     # (with the buffered-body check below: 4.5k -> 3.3k instructions per
     # response, benchmarks/ hello).
     headers = response.headers
-    if response._plain_status:
+    plain = response._plain_class
+    if plain:
         status_code = response._status_code
         start_response(
             response._status,
@@ -320,8 +321,8 @@ def send_response(
     # PERF: a body the response buffered itself (bytes only) with nothing to
     # close goes to the server as-is. Other lists may hold str items
     # (Response(["a", "b"])): those are encoded below, as PEP 3333 wants bytes.
-    own = response._bytes_body
-    if own is not None and body is own and response._on_close is None:
+    own = response._plain_body
+    if own is not None and body is own and plain:
         return body
     if getattr(body, "is_whole", False):
         # A whole file: let the server send it with its file wrapper (sendfile).

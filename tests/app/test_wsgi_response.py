@@ -92,7 +92,7 @@ def test_subclass_status_properties_are_honoured() -> None:
         def status_code(self, value: int) -> None:
             pass
 
-    assert Response._plain_status and not Upper._plain_status
+    assert Response._plain_class and not Upper._plain_class
     start, body = send(Upper("x"))
     assert start.status == "299 FROM PROPERTY"
     assert body == b""  # status_code 204 from the property: no body
@@ -100,12 +100,12 @@ def test_subclass_status_properties_are_honoured() -> None:
     class Child(Upper):
         pass
 
-    assert not Child._plain_status
+    assert not Child._plain_class
 
     class Plain(Response):
         pass
 
-    assert Plain._plain_status
+    assert Plain._plain_class
 
 
 def test_headers_subclass_to_wsgi_list_is_honoured() -> None:
@@ -184,3 +184,18 @@ def test_streamed_body_is_iterated_and_closed_once() -> None:
     # next() on the returned object itself works as well.
     sent = send_response(Response(iter([b"x"])), {"REQUEST_METHOD": "GET"}, StartResponse())
     assert next(t.cast(t.Any, sent)) == b"x"
+
+
+def test_subclass_close_is_called_for_a_buffered_body() -> None:
+    closed: list[str] = []
+
+    class Tracked(Response):
+        def close(self) -> None:
+            closed.append("close")
+            super().close()
+
+    assert not Tracked._plain_class
+    sent = send_response(Tracked("x"), {"REQUEST_METHOD": "GET"}, StartResponse())
+    assert list(sent) == [b"x"]
+    t.cast(t.Any, sent).close()
+    assert closed == ["close"]

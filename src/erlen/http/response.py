@@ -321,13 +321,14 @@ class Response:
 
     _on_close: list[cabc.Callable[[], t.Any]] | None = None
     _closed: bool = False
-    #: The body list this response built itself from ``str``/``bytes``, so
-    #: known to hold only bytes: while it is still the body, the adapters may
-    #: hand it to the server as it is.
-    _bytes_body: list[bytes] | None = None
-    #: Whether ``status`` and ``status_code`` are this class's own properties,
-    #: so the adapters may read the stored values directly (set per subclass).
-    _plain_status: t.ClassVar[bool] = True
+    #: The body list this response built itself from ``str``/``bytes`` (so
+    #: bytes only), while no close callback is registered: as long as it is
+    #: still the body, the adapters may hand it to the server as it is.
+    _plain_body: list[bytes] | None = None
+    #: Whether ``status``, ``status_code`` and ``close`` are this base class's
+    #: own, so the adapters may read the stored status, and skip ``close()``
+    #: for a plain body (set per subclass).
+    _plain_class: t.ClassVar[bool] = True
     _status: str
     _status_code: int
 
@@ -360,22 +361,19 @@ class Response:
             self._status, self._status_code = _clean_status(status)
         self.direct_passthrough = direct_passthrough
 
-        # PERF: an instance attribute, cheaper to read than the class default
-        # on every send.
-        self._on_close = None
         data: bytes | None = None
         self.response: cabc.Iterable[t.Any]
         if type(response) is str:
             data = response.encode()
-            self.response = self._bytes_body = [data]
+            self.response = self._plain_body = [data]
         elif type(response) is bytes:
             data = response
-            self.response = self._bytes_body = [data]
+            self.response = self._plain_body = [data]
         elif response is None:
-            self.response = self._bytes_body = []
+            self.response = self._plain_body = []
         elif isinstance(response, _BUFFERED_TYPES):
             data = response.encode() if isinstance(response, str) else bytes(response)
-            self.response = self._bytes_body = [data]
+            self.response = self._plain_body = [data]
         else:
             self.response = response
 
@@ -422,7 +420,11 @@ class Response:
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
         super().__init_subclass__(**kwargs)
         base = Response
-        cls._plain_status = cls.status is base.status and cls.status_code is base.status_code
+        cls._plain_class = (
+            cls.status is base.status
+            and cls.status_code is base.status_code
+            and cls.close is base.close
+        )
 
     def __repr__(self) -> str:
         if self.is_sequence:
@@ -537,7 +539,7 @@ class Response:
                 f"Response data must be str or bytes, not {type(value).__name__!r}."
                 " Pass an iterable as 'response' to stream it instead."
             )
-        self.response = self._bytes_body = [data]
+        self.response = self._plain_body = [data]
         if self.automatically_set_content_length:
             self.headers["Content-Length"] = str(len(data))
 
@@ -825,6 +827,7 @@ class Response:
         if self._on_close is None:
             self._on_close = []
         self._on_close.append(func)
+        self._plain_body = None  # the server must now close the response
         return func
 
     def close(self) -> None:
