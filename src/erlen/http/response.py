@@ -366,11 +366,11 @@ class Response:
         if type(response) is str:
             data = response.encode()
             self.response = self._plain_body = [data]
+        elif response is None:
+            self.response = self._plain_body = []
         elif type(response) is bytes:
             data = response
             self.response = self._plain_body = [data]
-        elif response is None:
-            self.response = self._plain_body = []
         elif isinstance(response, _BUFFERED_TYPES):
             data = response.encode() if isinstance(response, str) else bytes(response)
             self.response = self._plain_body = [data]
