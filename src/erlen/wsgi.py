@@ -270,7 +270,10 @@ class _ClosingIterator:
         self._close = close
 
     def __iter__(self) -> cabc.Iterator[bytes]:
-        return self
+        # PERF: the server iterates the body's own iterator, with no Python
+        # call per chunk (a 100-chunk body: 77.6k -> 10.6k instructions); PEP 3333
+        # servers call close() on this object, which is what closes the response.
+        return self._iterator
 
     def __next__(self) -> bytes:
         return next(self._iterator)
@@ -285,15 +288,32 @@ def send_response(
     start_response: cabc.Callable[..., t.Any],
 ) -> cabc.Iterable[bytes]:
     """Start the WSGI response and return the body iterable (closing the response with it)."""
-    start_response(response.status, response.headers.to_wsgi_list())
+    # PERF: the status as stored and the header list copied without a method
+    # call, unless a subclass redefines status, status_code or to_wsgi_list
+    # (with the buffered-body check below: 4.5k -> 3.3k instructions per
+    # response, benchmarks/ hello).
+    headers = response.headers
+    plain = response._plain_class
+    if plain:
+        status_code = response._status_code
+        start_response(
+            response._status,
+            headers._list[:] if type(headers) is Headers else headers.to_wsgi_list(),
+        )
+    else:
+        start_response(response.status, headers.to_wsgi_list())
+        status_code = response.status_code
     body: t.Any = response.response
-    if environ.get("REQUEST_METHOD") == "HEAD" or response.status_code in _NO_BODY_STATUS:
+    if status_code in _NO_BODY_STATUS or environ.get("REQUEST_METHOD") == "HEAD":
         # COMPAT: HEAD keeps the headers (Content-Length included) but sends no body.
         response.close()
         return []
-    # PERF: a buffered body with nothing to close goes to the server as-is.
-    if type(body) is list and response._on_close is None:
-        return body  # PERF: not t.cast(list[bytes], body), a call per request
+    # PERF: a body the response buffered itself (bytes only) with nothing to
+    # close goes to the server as-is. Other lists may hold str items
+    # (Response(["a", "b"])): those are encoded below, as PEP 3333 wants bytes.
+    own = response._plain_body
+    if own is not None and body is own and plain:
+        return body
     if getattr(body, "is_whole", False):
         # A whole file: let the server send it with its file wrapper (sendfile).
         file_wrapper = environ.get("wsgi.file_wrapper")

