@@ -16,7 +16,18 @@ if t.TYPE_CHECKING:
 
 #: Reason phrases by status code, from the standard library's registry.
 HTTP_STATUS_CODES: dict[int, str] = {s.value: s.phrase for s in HTTPStatus}
-HTTP_STATUS_CODES.setdefault(418, "I'm a teapot")
+# COMPAT: the phrases Werkzeug sends, whatever this Python calls them (3.13
+# renamed 413, 414, 416 and 422 after RFC 9110), so a status line such as
+# "413 REQUEST ENTITY TOO LARGE" is the same on every Python version.
+HTTP_STATUS_CODES.update(
+    {
+        413: "Request Entity Too Large",
+        414: "Request URI Too Long",
+        416: "Requested Range Not Satisfiable",
+        418: "I'm a teapot",
+        422: "Unprocessable Entity",
+    }
+)
 
 
 class HTTPException(Exception):
