@@ -29,6 +29,10 @@ __all__ = ["Map", "MapAdapter"]
 
 _merge_slashes_re = re.compile("/{2,}")
 _redirect_var_re = re.compile(r"<([^>]+)>")
+# Methods that need no .upper() (a set lookup is cheaper than the call).
+_UPPERCASE_METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE"}
+)
 
 
 class Map:
@@ -261,12 +265,15 @@ class MapAdapter:
             path_info = self.path_info
         if path_info[:1] != "/":
             path_info = "/" + path_info
-        method = (method or self.default_method).upper()
+        if method not in _UPPERCASE_METHODS:
+            # PERF: the common methods arrive uppercase; skip .upper() for them.
+            method = (method or self.default_method).upper()
         if websocket is None:
             websocket = self.websocket
         domain = (self.server_name if url_map.host_matching else self.subdomain) or ""
-        # PERF: static rules are one dict lookup; everything else walks the trie.
-        by_path = matcher.static.get(domain)
+        # PERF: static rules are one dict lookup; everything else runs the
+        # generated matcher (see matcher.py).
+        by_path = matcher.static.get(domain) if domain else matcher.static_no_domain
         if by_path is not None:
             rules = by_path.get(path_info)
             if rules is not None:
@@ -279,14 +286,15 @@ class MapAdapter:
                         values = dict(rule.defaults) if rule.defaults else {}
                         return (rule if return_rule else rule.endpoint), values
         try:
-            rule, pairs = matcher.match(domain, path_info, method, websocket)
+            found = (matcher.find or matcher.compile())(domain, path_info, method, websocket)
+            if found is None:
+                # Nothing matched: walk again, noting the methods for a 405.
+                found = matcher.walk(domain, path_info, method, websocket)
         except (NoMatch, SlashRequired) as e:
             self._no_match(e, matcher, domain, path_info, method, websocket, query_args)
+        rule, values = found
         if rule.defaults:
-            values = dict(rule.defaults)
-            values.update(pairs)
-        else:
-            values = dict(pairs)
+            values = {**rule.defaults, **values}
         if rule._check_redirect:
             self._check_redirect(rule, values, method, query_args, path_info)
         return (rule if return_rule else rule.endpoint), values

@@ -34,6 +34,8 @@ import bisect
 import re
 import typing as t
 
+from ._codegen import Generator
+from ._codegen import MatchFunc
 from .converters import BaseConverter
 from .converters import FloatConverter
 from .converters import IntegerConverter
@@ -49,8 +51,14 @@ __all__ = ["Matcher"]
 # (variable name, regex group name, to_python or None when it is the identity)
 _Slot = tuple[str, str, t.Callable[[str], t.Any] | None]
 _Values = list[tuple[str, t.Any]]
+# (fullmatch, slots, static length, weights, the converter regex when the
+# parts are exactly one variable)
 _Compiled = tuple[
-    t.Callable[[str], "re.Match[str] | None"], tuple[_Slot, ...], int, tuple[int, ...]
+    t.Callable[[str], "re.Match[str] | None"],
+    tuple[_Slot, ...],
+    int,
+    tuple[int, ...],
+    str | None,
 ]
 
 
@@ -77,7 +85,7 @@ class _Node:
 class _Dynamic:
     """A segment pattern with variables, leading to a child node."""
 
-    __slots__ = ("key", "order", "fullmatch", "slots", "whole", "child")
+    __slots__ = ("key", "order", "fullmatch", "slots", "whole", "regex", "child")
 
     def __init__(
         self,
@@ -85,6 +93,7 @@ class _Dynamic:
         order: tuple[t.Any, ...],
         fullmatch: t.Callable[[str], re.Match[str] | None],
         slots: tuple[_Slot, ...],
+        regex: str | None,
     ) -> None:
         self.key = key
         self.order = order
@@ -93,7 +102,9 @@ class _Dynamic:
         # PERF: a segment that is exactly one variable ("<int:id>") takes the
         # whole segment text; no group lookup, no _convert call.
         self.whole: tuple[str, t.Callable[[str], t.Any] | None] | None = None
-        if len(key) == 1 and len(slots) == 1:
+        #: The converter's regex when the segment is exactly one variable.
+        self.regex = regex if len(key) == 1 and len(slots) == 1 else None
+        if self.regex is not None:
             self.whole = (slots[0][0], slots[0][2])
         self.child = _Node()
 
@@ -146,6 +157,7 @@ def _compile(parts: t.Sequence[Part | None], rule: Rule) -> _Compiled:
     slots: list[_Slot] = []
     static_len = 0
     weights = []
+    regexes = []
     for part in parts:
         if part is None:
             pattern.append("/")
@@ -154,6 +166,7 @@ def _compile(parts: t.Sequence[Part | None], rule: Rule) -> _Compiled:
             conv = rule._converters[part.name]
             group = f"_{len(slots)}"
             pattern.append(f"(?P<{group}>{conv.regex})")
+            regexes.append(conv.regex)
             slots.append((part.name, group, _to_python(conv)))
             weights.append(conv.weight)
         else:
@@ -167,7 +180,8 @@ def _compile(parts: t.Sequence[Part | None], rule: Rule) -> _Compiled:
             f"URL rule {rule.rule!r} compiles to an invalid regular expression"
             f" {''.join(pattern)!r} ({e}); check the regex of its converters."
         ) from e
-    return compiled.fullmatch, tuple(slots), static_len, tuple(weights)
+    whole = regexes[0] if len(parts) == 1 and regexes else None
+    return compiled.fullmatch, tuple(slots), static_len, tuple(weights), whole
 
 
 def _convert(slots: tuple[_Slot, ...], m: re.Match[str], vals: _Values) -> bool:
@@ -190,8 +204,19 @@ class Matcher:
         self.root = _Node()
         #: ``{domain: {path: [rules]}}`` for rules without variables.
         self.static: dict[str, dict[str, list[Rule]]] = {}
+        #: ``static[""]``, the common case, without a lookup.
+        self.static_no_domain: dict[str, list[Rule]] = self.static.setdefault("", {})
         self._seq = 0
         self._compiled: dict[tuple[t.Any, ...], _Compiled] = {}
+        #: The generated match function; None until the first match after a change.
+        self.find: MatchFunc | None = None
+        self._generator = Generator(
+            {
+                "SlashRequired": SlashRequired,
+                "ValidationError": ValidationError,
+                "match_tails": _match_tails_fast,
+            }
+        )
 
     # -- building -------------------------------------------------------
 
@@ -199,6 +224,7 @@ class Matcher:
         """Insert a bound rule."""
         if rule.build_only:
             return
+        self.find = None
         self._seq += 1
         seq = self._seq
         node = self._child(self.root, rule._domain_parts, rule, seq)
@@ -224,7 +250,7 @@ class Matcher:
             if index:
                 parts.append(None)
             parts.extend(segment)
-        fullmatch, slots, static_len, weights = _compile(parts, rule)
+        fullmatch, slots, static_len, weights, _ = _compile(parts, rule)
         order = (-static_len, weights, seq)
         tail = _Tail(order, fullmatch, slots, rule, not segments[-1])
         bisect.insort(node.tails, tail, key=lambda x: x.order)
@@ -246,18 +272,46 @@ class Matcher:
         compiled = self._compiled.get(dyn_key)
         if compiled is None:
             compiled = self._compiled[dyn_key] = _compile(parts, rule)
-        fullmatch, slots, static_len, weights = compiled
-        dyn = _Dynamic(dyn_key, (-static_len, weights, seq), fullmatch, slots)
+        fullmatch, slots, static_len, weights, regex = compiled
+        dyn = _Dynamic(dyn_key, (-static_len, weights, seq), fullmatch, slots, regex)
         bisect.insort(node.dynamic, dyn, key=lambda x: x.order)
         return dyn.child
 
     # -- matching -------------------------------------------------------
 
-    def match(self, domain: str, path: str, method: str, websocket: bool) -> tuple[Rule, _Values]:
-        """Find the rule for ``path`` (which starts with ``/``).
+    def compile(self) -> MatchFunc:
+        """Generate the match function for the current rules (see ``_codegen``)."""
+        find = self.find = self._generator.compile(self.root)
+        return find
+
+    def source(self) -> str:
+        """The generated source of the match function, with its constants."""
+        self.find or self.compile()
+        chunks = []
+        for source, consts in self._generator.units:
+            names = "".join(f"# k{i} = {const!r}\n" for i, const in enumerate(consts))
+            chunks.append(names + source)
+        return "\n".join(chunks)
+
+    def match(
+        self, domain: str, path: str, method: str, websocket: bool
+    ) -> tuple[Rule, dict[str, t.Any]]:
+        """Find the rule for ``path`` (which starts with ``/``) and its values.
 
         Raises ``NoMatch`` (with the methods that matched the path) or
         ``SlashRequired``.
+        """
+        found = (self.find or self.compile())(domain, path, method, websocket)
+        if found is not None:
+            return found
+        return self.walk(domain, path, method, websocket)
+
+    def walk(
+        self, domain: str, path: str, method: str, websocket: bool
+    ) -> tuple[Rule, dict[str, t.Any]]:
+        """``match`` by walking the trie: slower, but it records why nothing matched.
+
+        The generated function is only the fast path; this is the reference.
         """
         segs = path[1:].split("/")
         n = len(segs)
@@ -268,7 +322,7 @@ class Matcher:
         if child is not None:
             rule = _walk(child, segs, 0, n, method, websocket, vals, miss)
             if rule is not None:
-                return rule, vals
+                return rule, dict(vals)
         for dyn in root.dynamic:
             m = dyn.fullmatch(domain)
             if m is None or not _convert(dyn.slots, m, vals):
@@ -276,19 +330,21 @@ class Matcher:
                 continue
             rule = _walk(dyn.child, segs, 0, n, method, websocket, vals, miss)
             if rule is not None:
-                return rule, vals
+                return rule, dict(vals)
             del vals[:]
         websocket_mismatch = _WEBSOCKET_MISMATCH in miss
         miss.discard(_WEBSOCKET_MISMATCH)
         raise NoMatch(miss, websocket_mismatch)
 
 
-def _accept(rule: Rule, method: str, websocket: bool, miss: set[str]) -> bool:
+def _accept(rule: Rule, method: str, websocket: bool, miss: set[str] | None) -> bool:
     if rule.methods is not None and method not in rule.methods:
-        miss.update(rule.methods)
+        if miss is not None:
+            miss.update(rule.methods)
         return False
     if rule.websocket != websocket:
-        miss.add(_WEBSOCKET_MISMATCH)
+        if miss is not None:
+            miss.add(_WEBSOCKET_MISMATCH)
         return False
     return True
 
@@ -366,7 +422,7 @@ def _match_tails(
     method: str,
     websocket: bool,
     vals: _Values,
-    miss: set[str],
+    miss: set[str] | None,
 ) -> Rule | None:
     mark = len(vals)
     for tail in tails:
@@ -391,3 +447,12 @@ def _match_tails(
             return rule
         del vals[mark:]
     return None
+
+
+def _match_tails_fast(
+    tails: list[_Tail], rest: str, method: str, websocket: bool
+) -> tuple[Rule, dict[str, t.Any]] | None:
+    """``_match_tails`` for the generated code: the rule and its values, or None."""
+    vals: _Values = []
+    rule = _match_tails(tails, rest, method, websocket, vals, None)
+    return None if rule is None else (rule, dict(vals))
