@@ -56,10 +56,9 @@ def outcome(matcher: Matcher, domain: str, path: str, method: str, websocket: bo
 
 
 def fast(matcher: Matcher, domain: str, path: str, method: str, websocket: bool) -> t.Any:
-    try:
-        return (matcher.find or matcher.compile())(domain, path, method, websocket)
-    except SlashRequired:
-        return "slash"
+    """What the generated code says (False: "ask walk", which must redirect)."""
+    found = (matcher.find or matcher.compile())(domain, path, method, websocket)
+    return "slash" if found is False else found
 
 
 # Pieces of rule segments; {} is replaced by a number so names stay unique.

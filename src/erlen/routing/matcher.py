@@ -211,20 +211,18 @@ class Matcher:
         #: The generated match function; None until the first match after a change.
         self.find: MatchFunc | None = None
         self._generator = Generator(
-            {
-                "SlashRequired": SlashRequired,
-                "ValidationError": ValidationError,
-                "match_tails": _match_tails_fast,
-            }
+            {"ValidationError": ValidationError, "match_tails": _match_tails_fast}
         )
 
     # -- building -------------------------------------------------------
 
     def add(self, rule: Rule) -> None:
         """Insert a bound rule."""
+        # Even a build-only rule changes the redirect checks of its endpoint,
+        # which the generated code knows.
+        self.find = None
         if rule.build_only:
             return
-        self.find = None
         self._seq += 1
         seq = self._seq
         node = self._child(self.root, rule._domain_parts, rule, seq)
@@ -302,7 +300,7 @@ class Matcher:
         ``SlashRequired``.
         """
         found = (self.find or self.compile())(domain, path, method, websocket)
-        if found is not None:
+        if found:
             return found
         return self.walk(domain, path, method, websocket)
 
@@ -322,7 +320,7 @@ class Matcher:
         if child is not None:
             rule = _walk(child, segs, 0, n, method, websocket, vals, miss)
             if rule is not None:
-                return rule, dict(vals)
+                return rule, _values(rule, vals)
         for dyn in root.dynamic:
             m = dyn.fullmatch(domain)
             if m is None or not _convert(dyn.slots, m, vals):
@@ -330,11 +328,18 @@ class Matcher:
                 continue
             rule = _walk(dyn.child, segs, 0, n, method, websocket, vals, miss)
             if rule is not None:
-                return rule, dict(vals)
+                return rule, _values(rule, vals)
             del vals[:]
         websocket_mismatch = _WEBSOCKET_MISMATCH in miss
         miss.discard(_WEBSOCKET_MISMATCH)
         raise NoMatch(miss, websocket_mismatch)
+
+
+def _values(rule: Rule, vals: _Values) -> dict[str, t.Any]:
+    """The values of a match: the rule's defaults updated with ``vals``."""
+    if rule.defaults:
+        return {**rule.defaults, **dict(vals)}
+    return dict(vals)
 
 
 def _accept(rule: Rule, method: str, websocket: bool, miss: set[str] | None) -> bool:
@@ -450,9 +455,15 @@ def _match_tails(
 
 
 def _match_tails_fast(
-    tails: list[_Tail], rest: str, method: str, websocket: bool
-) -> tuple[Rule, dict[str, t.Any]] | None:
-    """``_match_tails`` for the generated code: the rule and its values, or None."""
-    vals: _Values = []
-    rule = _match_tails(tails, rest, method, websocket, vals, None)
-    return None if rule is None else (rule, dict(vals))
+    tails: list[_Tail], rest: str, method: str, websocket: bool, values: dict[str, t.Any]
+) -> tuple[Rule, dict[str, t.Any]] | t.Literal[False] | None:
+    """``_match_tails`` for the generated code, which has matched ``values`` so far.
+
+    Returns what the generated function returns (see ``_codegen.MatchFunc``).
+    """
+    vals: _Values = list(values.items())
+    try:
+        rule = _match_tails(tails, rest, method, websocket, vals, None)
+    except SlashRequired:
+        return False
+    return None if rule is None else (rule, _values(rule, vals))
