@@ -339,3 +339,55 @@ def test_defaults_merge_into_values() -> None:
         redirect_defaults=False,
     ).bind("x")
     assert adapter.match("/p/3") == ("p", {"kind": "x", "n": 3})
+
+
+def test_map_find_is_the_generated_function() -> None:
+    url_map = Map(
+        [
+            Rule("/u/<int:id>", endpoint="u"),
+            Rule("/d/", endpoint="d"),
+            Rule("/p/", defaults={"page": 1}, endpoint="p"),
+            Rule("/p/<int:page>", endpoint="p"),
+        ]
+    )
+    assert url_map.find("", "/u/1", "GET", False) == (url_map._rules[0], {"id": 1})
+    # After the first call the attribute is the generated function itself.
+    assert url_map.find is url_map._matcher.find  # type: ignore[union-attr]
+    assert url_map.find("", "/u/x", "GET", False) is None
+    assert url_map.find("", "/d", "GET", False) is False  # a slash redirect
+    rule, values = url_map.find("", "/p/", "GET", False)  # type: ignore[misc]
+    assert values == {"page": 1}
+    # Rules of an endpoint with defaults may redirect: MapAdapter.match decides.
+    assert rule._check_redirect
+    assert url_map.find("", "/p/1", "GET", False)[0]._check_redirect  # type: ignore[index]
+    with pytest.raises(RequestRedirect):
+        url_map.bind("x").match("/p/1")
+
+
+def test_adding_a_rule_resets_map_find() -> None:
+    url_map = Map([Rule("/a/<int:n>", endpoint="a")])
+    assert url_map.find("", "/a/1", "GET", False)
+    url_map.add(Rule("/a/", endpoint="a", defaults={"n": 0}))
+    assert url_map.find == url_map._find_first
+    found = url_map.find("", "/a/1", "GET", False)
+    # The rule now redirects /a/0 to /a/: the flag is read at match time.
+    assert found and found[0]._check_redirect
+    assert url_map.find("", "/a/", "GET", False) == (url_map._rules[1], {"n": 0})
+
+
+def test_path_without_leading_slash_is_left_to_the_adapter() -> None:
+    url_map = Map([Rule("/", endpoint="index"), Rule("/u/<int:id>", endpoint="u")])
+    assert url_map.find("", "u/1", "GET", False) is None
+    assert url_map.find("", "", "GET", False) is None
+    adapter = url_map.bind("x")
+    assert adapter.match("u/1") == ("u", {"id": 1})
+    assert adapter.match("") == ("index", {})
+
+
+def test_source_lists_the_constants() -> None:
+    url_map = Map([Rule("/user/<int:id>", endpoint="user")])
+    url_map.update()
+    source = url_map._matcher.source()  # type: ignore[union-attr]
+    assert "# k0 = " in source
+    assert "'user'" in source  # the constant's repr, next to its name
+    assert "int(s2)" in source

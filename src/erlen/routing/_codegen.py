@@ -4,21 +4,31 @@
 reference implementation ``_walk``). Walking data costs a Python call, a
 regex and list bookkeeping per segment, so at the first match after a change
 the trie is turned into plain code instead: nested ``if`` statements that
-compare segments with string literals, test ``isdigit()`` for ``int``
-converters, keep converted values in local variables and return
-``(rule, values)`` with the values dict built in one expression.
+compare segments with constants, test ``isdigit()`` for ``int`` converters,
+keep converted values in local variables and return ``(rule, values)`` with
+the values dict built in one expression. For ``/user/<int:id>`` the core is::
+
+    segs = path.split('/')
+    ...
+    if s2.isdigit() and s2.isascii():
+        v2_0 = int(s2)
+        if n == 3:
+            if method in k1 and not websocket:
+                return k0, {k2: v2_0}
 
 Each generated function (a "unit") covers a subtree. A node with many static
 children dispatches through a dict of one unit per child; a subtree nested
-too deeply for one function also gets its own unit. Units refer to rules,
-converters and regexes only as ``k0``, ``k1``... (closure variables filled in
-by a factory), so structurally equal subtrees (``/r1/<int:id>``,
-``/r2/<int:id>``...) produce the same source, compiled once per matcher.
+too deeply for one function also gets its own unit. Units name rules,
+converters, regexes, static text and variable names only as ``k0``, ``k1``...
+(closure variables filled in by a factory), so structurally equal subtrees
+(``/r1/<int:id>``, ``/r2/<int:post_id>``...) produce the same source,
+compiled once per matcher.
 
 The generated code follows ``_walk`` step for step, except that it records
 nothing about failures: when it finds no rule, the matcher runs ``_walk`` to
-learn the methods for 405 (see ``Matcher.match``). ``Matcher.source()``
-shows the generated source.
+learn the methods for 405, and where ``_walk`` would raise ``SlashRequired``
+it returns False. ``Matcher.source()`` shows the generated source with its
+constants.
 """
 
 from __future__ import annotations
@@ -172,7 +182,7 @@ class Generator:
         if indent > _MAX_INDENT:
             self._call(unit, unit.const(self._subunit(node, i, bound)), bound, indent)
             return
-        pairs = [f"{name!r}: {expr}" for name, expr in bound]
+        pairs = [f"{unit.const(name)}: {expr}" for name, expr in bound]
         slash = node.static.get("")
         slash_rules = slash.rules if slash is not None else []
         if i == 1:
@@ -235,7 +245,7 @@ class Generator:
         else:
             keyword = "if"
             for key, child in static.items():
-                unit.emit(indent, f"{keyword} {text} == {key!r}:")
+                unit.emit(indent, f"{keyword} {text} == {unit.const(key)}:")
                 self._node(unit, child, i, bound, indent + 1)
                 keyword = "elif"
         for dyn in node.dynamic:

@@ -114,8 +114,9 @@ class Map:
         self.find = self._find_first
 
     def update(self) -> None:
-        """Compile the matcher now instead of at the first match."""
-        self._get_matcher()
+        """Compile the matcher (and generate its code) now, not at the first match."""
+        matcher = self._get_matcher()
+        self.find = matcher.find or matcher.compile()
 
     def _find_first(
         self, domain: str, path: str, method: str, websocket: bool

@@ -1,13 +1,14 @@
 """The compiled matcher: a dict of static paths plus a trie of path segments.
 
-How a path is matched (``Matcher.match``):
+How a path is matched (``MapAdapter.match``):
 
 1. **Static rules** (no variables in the path nor the domain) sit in a dict
    ``{domain: {path: [rules]}}``: one lookup, then the method check. This is
    the fast path and costs the same with 10 rules or 10,000.
-2. **Everything else** walks a trie. The first level is the domain (the
-   subdomain, or the host with ``host_matching``); then one level per path
-   segment. At each node the walk tries, depth first with backtracking:
+2. **Everything else** goes through a trie. The first level is the domain
+   (the subdomain, or the host with ``host_matching``); then one level per
+   path segment. At each node the search tries, depth first with
+   backtracking:
 
    a. the static child named by the segment (a dict lookup);
    b. the dynamic children, in priority order: more static text in the
@@ -23,9 +24,29 @@ How a path is matched (``Matcher.match``):
    rule never changes which rule wins.
 
 A converter's ``to_python`` raising ``ValidationError`` counts as "no match"
-and the walk continues. A rule whose path matches but whose methods do not
+and the search continues. A rule whose path matches but whose methods do not
 is remembered, so the adapter can answer 405 with the union of their methods.
-Adding a rule inserts it into the trie in O(depth); nothing is recompiled.
+
+The trie is searched in two ways:
+
+- ``find`` (``Map.find``), the fast path: Python source generated from the
+  trie by :mod:`erlen.routing._codegen` and compiled at the first match after
+  a change: nested ``if`` statements per segment, ``isdigit()`` instead of a
+  regex for ``int``, values in locals, the result dict built in one
+  expression. It returns the rule and its values, or None when nothing
+  matched, or False when the answer is a slash redirect. It records nothing
+  about failures.
+- ``walk``, the reference: a recursive walk over the trie as data. It runs
+  only when ``find`` found nothing, to collect the methods for a 405 (or
+  raise the slash redirect). ``tests/routing/test_generated.py`` checks that
+  both agree.
+
+Adding a rule inserts it into the trie in O(depth) and drops the generated
+code; the next match generates it again (each distinct source is compiled
+once per matcher, so this costs milliseconds for a thousand rules). The
+generated code holds each rule's methods set, websocket flag and defaults
+dict as they were when it was generated: change a rule by adding a new one.
+``Matcher.source()`` shows the generated source.
 """
 
 from __future__ import annotations
@@ -218,11 +239,9 @@ class Matcher:
 
     def add(self, rule: Rule) -> None:
         """Insert a bound rule."""
-        # Even a build-only rule changes the redirect checks of its endpoint,
-        # which the generated code knows.
-        self.find = None
         if rule.build_only:
             return
+        self.find = None
         self._seq += 1
         seq = self._seq
         node = self._child(self.root, rule._domain_parts, rule, seq)
