@@ -391,3 +391,11 @@ def test_source_lists_the_constants() -> None:
     assert "# k0 = " in source
     assert "'user'" in source  # the constant's repr, next to its name
     assert "int(s2)" in source
+
+
+def test_update_generates_the_code() -> None:
+    url_map = Map([Rule("/u/<int:id>", endpoint="u")])
+    url_map.update()
+    matcher = url_map._matcher
+    assert matcher is not None and matcher.find is not None
+    assert url_map.find is matcher.find

@@ -6,15 +6,22 @@ regex and list bookkeeping per segment, so at the first match after a change
 the trie is turned into plain code instead: nested ``if`` statements that
 compare segments with constants, test ``isdigit()`` for ``int`` converters,
 keep converted values in local variables and return ``(rule, values)`` with
-the values dict built in one expression. For ``/user/<int:id>`` the core is::
+the values dict built in one expression. For ``/user/<int:id>`` (GET) the
+core is (``k1`` is ``'user'``, ``k2`` ``'id'``, ``k3`` the methods, ``k4`` the
+rule)::
 
     segs = path.split('/')
+    n = len(segs)
     ...
-    if s2.isdigit() and s2.isascii():
-        v2_0 = int(s2)
-        if n == 3:
-            if method in k1 and not websocket:
-                return k0, {k2: v2_0}
+            s1 = segs[1]
+            if s1 == k1:
+                if n != 2:
+                    s2 = segs[2]
+                    if s2.isdigit() and s2.isascii():
+                        v2_0 = int(s2)
+                        if n == 3:
+                            if method in k3 and not websocket:
+                                return k4, {k2: v2_0}
 
 Each generated function (a "unit") covers a subtree. A node with many static
 children dispatches through a dict of one unit per child; a subtree nested
