@@ -399,3 +399,14 @@ def test_update_generates_the_code() -> None:
     matcher = url_map._matcher
     assert matcher is not None and matcher.find is not None
     assert url_map.find is matcher.find
+
+
+def test_regenerating_keeps_only_the_current_sources() -> None:
+    url_map = Map([Rule(f"/r{k}/<int:id>", endpoint=f"r{k}") for k in range(10)])
+    adapter = url_map.bind("x")
+    for k in range(10, 30):
+        url_map.add(Rule(f"/s{k}", endpoint=f"s{k}"))
+        assert adapter.match(f"/r{k % 10}/1") == (f"r{k % 10}", {"id": 1})
+    generator = url_map._matcher._generator  # type: ignore[union-attr]
+    # The entry, the /rN/<int:id> subtrees and the static /sN leaves.
+    assert len(generator._factories) == 3

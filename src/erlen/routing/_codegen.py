@@ -40,6 +40,7 @@ constants.
 
 from __future__ import annotations
 
+import itertools
 import re
 import typing as t
 
@@ -64,6 +65,7 @@ _FANOUT = 6
 # CPython refuses source nested about 100 levels deep.
 _MAX_INDENT = 40
 
+_numbers = itertools.count()
 _bounded_length = re.compile(r"\[\^/\]\{(\d+)(,?)(\d*)\}").fullmatch
 
 
@@ -137,13 +139,17 @@ class Generator:
 
     def __init__(self, namespace: dict[str, t.Any]) -> None:
         self.namespace = namespace
+        # Factories by source: those of the last compile, and while compiling,
+        # those of the one before (so memory follows the current rules only).
         self._factories: dict[str, t.Callable[..., t.Any]] = {}
+        self._previous: dict[str, t.Callable[..., t.Any]] = {}
         #: ``(source, constants)`` of every unit of the last ``compile``.
         self.units: list[tuple[str, list[object]]] = []
 
     def compile(self, root: _Node) -> MatchFunc:
         """The match function for the trie under ``root``."""
         self.units = []
+        self._previous, self._factories = self._factories, {}
         unit = _Unit("domain, path, method, websocket")
         unit.emit(2, "segs = path.split('/')")
         unit.emit(2, "n = len(segs)")
@@ -153,16 +159,20 @@ class Generator:
         unit.emit(3, "return None")
         # The root's children are domains (subdomains or hosts), then segment 1.
         self._children(unit, root, "domain", 1, [], 2, is_segment=False)
-        return t.cast(MatchFunc, self._finish(unit))
+        find = t.cast(MatchFunc, self._finish(unit))
+        self._previous = {}
+        return find
 
     def _finish(self, unit: _Unit) -> t.Callable[..., t.Any]:
         source = unit.source()
-        factory = self._factories.get(source)
+        factory = self._factories.get(source) or self._previous.get(source)
         if factory is None:
             namespace = dict(self.namespace)
-            name = f"<erlen.routing generated {len(self._factories)}>"
+            # The name tracebacks show; Matcher.source() has the text.
+            name = f"<erlen.routing generated {next(_numbers)}>"
             exec(compile(source, name, "exec"), namespace)
-            factory = self._factories[source] = namespace["_factory"]
+            factory = namespace["_factory"]
+        self._factories[source] = factory
         self.units.append((source, unit.consts))
         return factory(*unit.consts)  # type: ignore[no-any-return]
 

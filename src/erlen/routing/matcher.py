@@ -225,7 +225,8 @@ class Matcher:
         self.root = _Node()
         #: ``{domain: {path: [rules]}}`` for rules without variables.
         self.static: dict[str, dict[str, list[Rule]]] = {}
-        #: ``static[""]``, the common case, without a lookup.
+        #: ``static[""]``, the common case, without a lookup (PERF: ~200
+        #: instructions per dynamic match).
         self.static_no_domain: dict[str, list[Rule]] = self.static.setdefault("", {})
         self._seq = 0
         self._compiled: dict[tuple[t.Any, ...], _Compiled] = {}
@@ -315,8 +316,8 @@ class Matcher:
     ) -> tuple[Rule, dict[str, t.Any]]:
         """Find the rule for ``path`` (which starts with ``/``) and its values.
 
-        Raises ``NoMatch`` (with the methods that matched the path) or
-        ``SlashRequired``.
+        The values include the rule's defaults. Raises ``NoMatch`` (with the
+        methods that matched the path) or ``SlashRequired``.
         """
         found = (self.find or self.compile())(domain, path, method, websocket)
         if found:
