@@ -19,6 +19,7 @@ from erlen.http.exceptions import MethodNotAllowed
 from erlen.http.exceptions import NotFound
 from erlen.routing import BaseConverter
 from erlen.routing import Map
+from erlen.routing import PathConverter
 from erlen.routing import RequestRedirect
 from erlen.routing import Rule
 from erlen.routing import ValidationError
@@ -42,7 +43,16 @@ class Even(BaseConverter):
         return int(value)
 
 
-CONVERTERS = {"even": Even}
+class NoDots(PathConverter):
+    """A path converter whose to_python refuses dots (the walk moves on)."""
+
+    def to_python(self, value: str) -> str:
+        if "." in value:
+            raise ValidationError()
+        return value
+
+
+CONVERTERS = {"even": Even, "nodots": NoDots}
 
 
 def outcome(matcher: Matcher, domain: str, path: str, method: str, websocket: bool) -> t.Any:
@@ -79,8 +89,8 @@ SEGMENTS = [
     "<uuid:u{}>",
     "<float:g{}>",
 ]
-TAILS = ["<path:p{}>", "<path:q{}>/end", "x/<path:r{}>/"]
-PATH_SEGMENTS = ["a", "b", "1", "2", "4", "22", "", "f-3.txt", "x", "7-z", "1.5", "²", "end"]
+TAILS = ["<path:p{}>", "<path:q{}>/end", "x/<path:r{}>/", "<nodots:d{}>", "<path:o{}>/"]
+PATH_SEGMENTS = ["a", "b", "1", "2", "4", "22", "", "f-3.txt", "x", "7-z", "1.5", "²", "end", "a.b"]
 METHODS = [None, ["GET"], ["POST"], ["GET", "PUT"]]
 
 rule_strategy = st.builds(
@@ -410,3 +420,31 @@ def test_regenerating_keeps_only_the_current_sources() -> None:
     generator = url_map._matcher._generator  # type: ignore[union-attr]
     # The entry, the /rN/<int:id> subtrees and the static /sN leaves.
     assert len(generator._factories) == 3
+
+
+def test_tails_after_a_segment_with_several_variables() -> None:
+    adapter = Map([Rule("/m/<int:a>-<name>/<path:rest>/end", endpoint="m")]).bind("x")
+    assert adapter.match("/m/1-x/a/b/end") == ("m", {"a": 1, "name": "x", "rest": "a/b"})
+
+
+def test_path_tails() -> None:
+    url_map = Map(
+        [
+            Rule("/<path:p>", endpoint="any"),
+            Rule("/s/<nodots:p>", endpoint="no_dots"),
+            Rule("/d/<path:p>/", endpoint="dir"),
+            Rule("/l/<path:p>", endpoint="loose", strict_slashes=False),
+        ],
+        converters=CONVERTERS,
+    )
+    adapter = url_map.bind("x")
+    assert adapter.match("/a//b") == ("any", {"p": "a//b"})
+    assert adapter.match("/s/a/b") == ("no_dots", {"p": "a/b"})
+    assert adapter.match("/s/a.b") == ("any", {"p": "s/a.b"})
+    assert adapter.match("/d/a/") == ("dir", {"p": "a"})
+    # The path regex takes the trailing slash itself (as before the generated code).
+    assert adapter.match("/l/a/") == ("loose", {"p": "a/"})
+    with pytest.raises(RequestRedirect):
+        adapter.match("/d/a")
+    with pytest.raises(NotFound):
+        adapter.match("/")

@@ -32,10 +32,10 @@ The trie is searched in two ways:
 - ``find`` (``Map.find``), the fast path: Python source generated from the
   trie by :mod:`erlen.routing._codegen` and compiled at the first match after
   a change: nested ``if`` statements per segment, ``isdigit()`` instead of a
-  regex for ``int``, values in locals, the result dict built in one
-  expression. It returns the rule and its values, or None when nothing
-  matched, or False when the answer is a slash redirect. It records nothing
-  about failures.
+  regex for ``int`` (and no regex at all for a plain ``path`` tail), values
+  in locals, the result dict built in one expression. It returns the rule
+  and its values, or None when nothing matched, or False when the answer is
+  a slash redirect. It records nothing about failures.
 - ``walk``, the reference: a recursive walk over the trie as data. It runs
   only when ``find`` found nothing, to collect the methods for a 405 (or
   raise the slash redirect). ``tests/routing/test_generated.py`` checks that
@@ -133,7 +133,7 @@ class _Dynamic:
 class _Tail:
     """A rule whose remaining path is matched by one regex (``path`` vars)."""
 
-    __slots__ = ("order", "fullmatch", "slots", "rule", "ends_with_slash")
+    __slots__ = ("order", "fullmatch", "slots", "rule", "ends_with_slash", "regex")
 
     def __init__(
         self,
@@ -142,12 +142,15 @@ class _Tail:
         slots: tuple[_Slot, ...],
         rule: Rule,
         ends_with_slash: bool,
+        regex: str | None,
     ) -> None:
         self.order = order
         self.fullmatch = fullmatch
         self.slots = slots
         self.rule = rule
         self.ends_with_slash = ends_with_slash
+        #: The converter's regex when the rest of the path is exactly one variable.
+        self.regex = regex
 
 
 def _to_python(conv: BaseConverter) -> t.Callable[[str], t.Any] | None:
@@ -232,9 +235,7 @@ class Matcher:
         self._compiled: dict[tuple[t.Any, ...], _Compiled] = {}
         #: The generated match function; None until the first match after a change.
         self.find: MatchFunc | None = None
-        self._generator = Generator(
-            {"ValidationError": ValidationError, "match_tails": _match_tails_fast}
-        )
+        self._generator = Generator({"ValidationError": ValidationError})
 
     # -- building -------------------------------------------------------
 
@@ -268,9 +269,9 @@ class Matcher:
             if index:
                 parts.append(None)
             parts.extend(segment)
-        fullmatch, slots, static_len, weights, _ = _compile(parts, rule)
+        fullmatch, slots, static_len, weights, regex = _compile(parts, rule)
         order = (-static_len, weights, seq)
-        tail = _Tail(order, fullmatch, slots, rule, not segments[-1])
+        tail = _Tail(order, fullmatch, slots, rule, not segments[-1], regex)
         bisect.insort(node.tails, tail, key=lambda x: x.order)
 
     def _child(self, node: _Node, parts: list[Part], rule: Rule, seq: int) -> _Node:
@@ -362,14 +363,12 @@ def _values(rule: Rule, vals: _Values) -> dict[str, t.Any]:
     return dict(vals)
 
 
-def _accept(rule: Rule, method: str, websocket: bool, miss: set[str] | None) -> bool:
+def _accept(rule: Rule, method: str, websocket: bool, miss: set[str]) -> bool:
     if rule.methods is not None and method not in rule.methods:
-        if miss is not None:
-            miss.update(rule.methods)
+        miss.update(rule.methods)
         return False
     if rule.websocket != websocket:
-        if miss is not None:
-            miss.add(_WEBSOCKET_MISMATCH)
+        miss.add(_WEBSOCKET_MISMATCH)
         return False
     return True
 
@@ -447,7 +446,7 @@ def _match_tails(
     method: str,
     websocket: bool,
     vals: _Values,
-    miss: set[str] | None,
+    miss: set[str],
 ) -> Rule | None:
     mark = len(vals)
     for tail in tails:
@@ -472,18 +471,3 @@ def _match_tails(
             return rule
         del vals[mark:]
     return None
-
-
-def _match_tails_fast(
-    tails: list[_Tail], rest: str, method: str, websocket: bool, values: dict[str, t.Any]
-) -> tuple[Rule, dict[str, t.Any]] | t.Literal[False] | None:
-    """``_match_tails`` for the generated code, which has matched ``values`` so far.
-
-    Returns what the generated function returns (see ``_codegen.MatchFunc``).
-    """
-    vals: _Values = list(values.items())
-    try:
-        rule = _match_tails(tails, rest, method, websocket, vals, None)
-    except SlashRequired:
-        return False
-    return None if rule is None else (rule, _values(rule, vals))
