@@ -418,8 +418,25 @@ def test_regenerating_keeps_only_the_current_sources() -> None:
         url_map.add(Rule(f"/s{k}", endpoint=f"s{k}"))
         assert adapter.match(f"/r{k % 10}/1") == (f"r{k % 10}", {"id": 1})
     generator = url_map._matcher._generator  # type: ignore[union-attr]
-    # The entry, the /rN/<int:id> subtrees and the static /sN leaves.
+    # The entry and the /rN/<int:id> subtrees; no /sN leaf was matched yet.
+    assert len(generator._factories) == 2
+    url_map._matcher.source()  # type: ignore[union-attr]
     assert len(generator._factories) == 3
+
+
+def test_children_behind_a_dict_are_generated_at_their_first_match() -> None:
+    url_map = Map([Rule(f"/r{k}/<int:id>", endpoint=f"r{k}") for k in range(50)])
+    url_map.update()
+    generator = url_map._matcher._generator  # type: ignore[union-attr]
+    assert len(generator.units) == 1  # the entry only
+    adapter = url_map.bind("x")
+    assert adapter.match("/r7/1") == ("r7", {"id": 1})
+    assert adapter.match("/r7/2") == ("r7", {"id": 2})
+    assert len(generator.units) == 2
+    assert adapter.match("/r8/1") == ("r8", {"id": 1})
+    assert len(generator.units) == 3
+    assert url_map._matcher.source().count("def _unit(") == 51  # type: ignore[union-attr]
+    assert adapter.match("/r9/3") == ("r9", {"id": 3})
 
 
 def test_tails_after_a_segment_with_several_variables() -> None:

@@ -115,7 +115,11 @@ class Map:
         self.find = self._find_first
 
     def update(self) -> None:
-        """Compile the matcher (and generate its code) now, not at the first match."""
+        """Compile the matcher (and generate its code) now, not at the first match.
+
+        Subtrees behind a large dispatch table are still generated at their
+        first match (see ``erlen.routing._codegen``).
+        """
         matcher = self._get_matcher()
         self.find = matcher.find or matcher.compile()
 

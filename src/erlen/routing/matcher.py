@@ -43,7 +43,8 @@ The trie is searched in two ways:
 
 Adding a rule inserts it into the trie in O(depth) and drops the generated
 code; the next match generates it again (each distinct source is compiled
-once per matcher, so this costs milliseconds for a thousand rules). The
+once per matcher, and subtrees behind a dispatch dict only at their first
+match, so this costs milliseconds for a thousand rules). The
 generated code holds each rule's methods set, websocket flag and defaults
 dict as they were when it was generated: change a rule by adding a new one.
 ``Matcher.source()`` shows the generated source.
@@ -306,6 +307,7 @@ class Matcher:
     def source(self) -> str:
         """The generated source of the match function, with its constants."""
         self.find or self.compile()
+        self._generator.generate_pending()
         chunks = []
         for source, consts in self._generator.units:
             names = "".join(f"# k{i} = {const!r}\n" for i, const in enumerate(consts))
