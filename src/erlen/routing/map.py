@@ -12,6 +12,7 @@ from erlen.http.exceptions import HTTPException
 from erlen.http.exceptions import MethodNotAllowed
 from erlen.http.exceptions import NotFound
 
+from ._codegen import MatchFunc
 from .converters import DEFAULT_CONVERTERS
 from .converters import BaseConverter
 from .converters import quote_path
@@ -29,6 +30,11 @@ __all__ = ["Map", "MapAdapter"]
 
 _merge_slashes_re = re.compile("/{2,}")
 _redirect_var_re = re.compile(r"<([^>]+)>")
+# PERF: methods that need no .upper(): a set lookup costs ~100 instructions,
+# the call ~350.
+_UPPERCASE_METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE"}
+)
 
 
 class Map:
@@ -65,6 +71,14 @@ class Map:
         self._rules: list[Rule] = []
         self._rules_by_endpoint: dict[t.Any, list[Rule]] = {}
         self._matcher: Matcher | None = None
+        #: The generated match function, ``(domain, path, method, websocket)
+        #: -> (rule, values)``, for hot paths that can skip ``MapAdapter.match``:
+        #: ``path`` starts with ``/``, ``method`` is uppercase, ``domain`` is the
+        #: subdomain (or the host with ``host_matching``). ``values`` include the
+        #: rule's defaults. A falsy result (None: no rule matched, False: a slash
+        #: redirect), or a rule with ``_check_redirect`` set, needs
+        #: ``MapAdapter.match`` for the full answer (404, 405, redirects).
+        self.find: MatchFunc = self._find_first
         #: For callers that memoise what they derive from a match (the app keeps
         #: its static hits here): emptied whenever a rule is added.
         self.match_cache: dict[t.Any, t.Any] = {}
@@ -98,10 +112,26 @@ class Map:
                 r._check_redirect = bool(r.redirect_to is not None or r.alias or has_defaults)
             if self._matcher is not None:
                 self._matcher.add(rule)
+        self.find = self._find_first
 
     def update(self) -> None:
-        """Compile the matcher now instead of at the first match."""
-        self._get_matcher()
+        """Compile the matcher (and generate its code) now, not at the first match.
+
+        Subtrees behind a large dispatch table are still generated at their
+        first match (see ``erlen.routing._codegen``).
+        """
+        matcher = self._get_matcher()
+        self.find = matcher.find or matcher.compile()
+
+    def _find_first(
+        self, domain: str, path: str, method: str, websocket: bool
+    ) -> tuple[Rule, dict[str, t.Any]] | t.Literal[False] | None:
+        """``find`` while no code is generated for the current rules: generate it."""
+        matcher = self._matcher or self._get_matcher()
+        find = matcher.find or matcher.compile()
+        if matcher.find is find:  # no rule was added meanwhile
+            self.find = find
+        return find(domain, path, method, websocket)
 
     def _get_matcher(self) -> Matcher:
         matcher = self._matcher
@@ -259,14 +289,15 @@ class MapAdapter:
         matcher = url_map._matcher or url_map._get_matcher()
         if path_info is None:
             path_info = self.path_info
-        if path_info[:1] != "/":
-            path_info = "/" + path_info
-        method = (method or self.default_method).upper()
+        if method not in _UPPERCASE_METHODS:
+            # PERF: the common methods arrive uppercase; skip .upper() for them.
+            method = (method or self.default_method).upper()
         if websocket is None:
             websocket = self.websocket
         domain = (self.server_name if url_map.host_matching else self.subdomain) or ""
-        # PERF: static rules are one dict lookup; everything else walks the trie.
-        by_path = matcher.static.get(domain)
+        # PERF: static rules are one dict lookup; everything else runs the
+        # generated matcher (see matcher.py).
+        by_path = matcher.static.get(domain) if domain else matcher.static_no_domain
         if by_path is not None:
             rules = by_path.get(path_info)
             if rules is not None:
@@ -278,15 +309,21 @@ class MapAdapter:
                             break
                         values = dict(rule.defaults) if rule.defaults else {}
                         return (rule if return_rule else rule.endpoint), values
-        try:
-            rule, pairs = matcher.match(domain, path_info, method, websocket)
-        except (NoMatch, SlashRequired) as e:
-            self._no_match(e, matcher, domain, path_info, method, websocket, query_args)
-        if rule.defaults:
-            values = dict(rule.defaults)
-            values.update(pairs)
+        found = url_map.find(domain, path_info, method, websocket)
+        if found:
+            rule, values = found
         else:
-            values = dict(pairs)
+            if path_info[:1] != "/":
+                # PERF: checked only here (~400 instructions less per match):
+                # no static rule, nor the generated code, matches a path
+                # without its leading "/".
+                return self.match("/" + path_info, method, return_rule, query_args, websocket)
+            try:
+                # Walk the trie: it raises with the methods for a 405, or the
+                # slash redirect the generated code left to it.
+                rule, values = matcher.walk(domain, path_info, method, websocket)
+            except (NoMatch, SlashRequired) as e:
+                self._no_match(e, matcher, domain, path_info, method, websocket, query_args)
         if rule._check_redirect:
             self._check_redirect(rule, values, method, query_args, path_info)
         return (rule if return_rule else rule.endpoint), values

@@ -1,13 +1,14 @@
 """The compiled matcher: a dict of static paths plus a trie of path segments.
 
-How a path is matched (``Matcher.match``):
+How a path is matched (``MapAdapter.match``):
 
 1. **Static rules** (no variables in the path nor the domain) sit in a dict
    ``{domain: {path: [rules]}}``: one lookup, then the method check. This is
    the fast path and costs the same with 10 rules or 10,000.
-2. **Everything else** walks a trie. The first level is the domain (the
-   subdomain, or the host with ``host_matching``); then one level per path
-   segment. At each node the walk tries, depth first with backtracking:
+2. **Everything else** goes through a trie. The first level is the domain
+   (the subdomain, or the host with ``host_matching``); then one level per
+   path segment. At each node the search tries, depth first with
+   backtracking:
 
    a. the static child named by the segment (a dict lookup);
    b. the dynamic children, in priority order: more static text in the
@@ -23,9 +24,30 @@ How a path is matched (``Matcher.match``):
    rule never changes which rule wins.
 
 A converter's ``to_python`` raising ``ValidationError`` counts as "no match"
-and the walk continues. A rule whose path matches but whose methods do not
+and the search continues. A rule whose path matches but whose methods do not
 is remembered, so the adapter can answer 405 with the union of their methods.
-Adding a rule inserts it into the trie in O(depth); nothing is recompiled.
+
+The trie is searched in two ways:
+
+- ``find`` (``Map.find``), the fast path: Python source generated from the
+  trie by :mod:`erlen.routing._codegen` and compiled at the first match after
+  a change: nested ``if`` statements per segment, ``isdigit()`` instead of a
+  regex for ``int`` (and no regex at all for a plain ``path`` tail), values
+  in locals, the result dict built in one expression. It returns the rule
+  and its values, or None when nothing matched, or False when the answer is
+  a slash redirect. It records nothing about failures.
+- ``walk``, the reference: a recursive walk over the trie as data. It runs
+  only when ``find`` found nothing, to collect the methods for a 405 (or
+  raise the slash redirect). ``tests/routing/test_generated.py`` checks that
+  both agree.
+
+Adding a rule inserts it into the trie in O(depth) and drops the generated
+code; the next match generates it again (each distinct source is compiled
+once per matcher, and subtrees behind a dispatch dict only at their first
+match, so this costs milliseconds for a thousand rules). The
+generated code holds each rule's methods set, websocket flag and defaults
+dict as they were when it was generated: change a rule by adding a new one.
+``Matcher.source()`` shows the generated source.
 """
 
 from __future__ import annotations
@@ -34,6 +56,8 @@ import bisect
 import re
 import typing as t
 
+from ._codegen import Generator
+from ._codegen import MatchFunc
 from .converters import BaseConverter
 from .converters import FloatConverter
 from .converters import IntegerConverter
@@ -49,8 +73,14 @@ __all__ = ["Matcher"]
 # (variable name, regex group name, to_python or None when it is the identity)
 _Slot = tuple[str, str, t.Callable[[str], t.Any] | None]
 _Values = list[tuple[str, t.Any]]
+# (fullmatch, slots, static length, weights, the converter regex when the
+# parts are exactly one variable)
 _Compiled = tuple[
-    t.Callable[[str], "re.Match[str] | None"], tuple[_Slot, ...], int, tuple[int, ...]
+    t.Callable[[str], "re.Match[str] | None"],
+    tuple[_Slot, ...],
+    int,
+    tuple[int, ...],
+    str | None,
 ]
 
 
@@ -77,7 +107,7 @@ class _Node:
 class _Dynamic:
     """A segment pattern with variables, leading to a child node."""
 
-    __slots__ = ("key", "order", "fullmatch", "slots", "whole", "child")
+    __slots__ = ("key", "order", "fullmatch", "slots", "whole", "regex", "child")
 
     def __init__(
         self,
@@ -85,6 +115,7 @@ class _Dynamic:
         order: tuple[t.Any, ...],
         fullmatch: t.Callable[[str], re.Match[str] | None],
         slots: tuple[_Slot, ...],
+        regex: str | None,
     ) -> None:
         self.key = key
         self.order = order
@@ -93,7 +124,9 @@ class _Dynamic:
         # PERF: a segment that is exactly one variable ("<int:id>") takes the
         # whole segment text; no group lookup, no _convert call.
         self.whole: tuple[str, t.Callable[[str], t.Any] | None] | None = None
-        if len(key) == 1 and len(slots) == 1:
+        #: The converter's regex when the segment is exactly one variable.
+        self.regex = regex if len(key) == 1 and len(slots) == 1 else None
+        if self.regex is not None:
             self.whole = (slots[0][0], slots[0][2])
         self.child = _Node()
 
@@ -101,7 +134,7 @@ class _Dynamic:
 class _Tail:
     """A rule whose remaining path is matched by one regex (``path`` vars)."""
 
-    __slots__ = ("order", "fullmatch", "slots", "rule", "ends_with_slash")
+    __slots__ = ("order", "fullmatch", "slots", "rule", "ends_with_slash", "regex")
 
     def __init__(
         self,
@@ -110,12 +143,15 @@ class _Tail:
         slots: tuple[_Slot, ...],
         rule: Rule,
         ends_with_slash: bool,
+        regex: str | None,
     ) -> None:
         self.order = order
         self.fullmatch = fullmatch
         self.slots = slots
         self.rule = rule
         self.ends_with_slash = ends_with_slash
+        #: The converter's regex when the rest of the path is exactly one variable.
+        self.regex = regex
 
 
 def _to_python(conv: BaseConverter) -> t.Callable[[str], t.Any] | None:
@@ -146,6 +182,7 @@ def _compile(parts: t.Sequence[Part | None], rule: Rule) -> _Compiled:
     slots: list[_Slot] = []
     static_len = 0
     weights = []
+    regexes = []
     for part in parts:
         if part is None:
             pattern.append("/")
@@ -154,6 +191,7 @@ def _compile(parts: t.Sequence[Part | None], rule: Rule) -> _Compiled:
             conv = rule._converters[part.name]
             group = f"_{len(slots)}"
             pattern.append(f"(?P<{group}>{conv.regex})")
+            regexes.append(conv.regex)
             slots.append((part.name, group, _to_python(conv)))
             weights.append(conv.weight)
         else:
@@ -167,7 +205,8 @@ def _compile(parts: t.Sequence[Part | None], rule: Rule) -> _Compiled:
             f"URL rule {rule.rule!r} compiles to an invalid regular expression"
             f" {''.join(pattern)!r} ({e}); check the regex of its converters."
         ) from e
-    return compiled.fullmatch, tuple(slots), static_len, tuple(weights)
+    whole = regexes[0] if len(parts) == 1 and regexes else None
+    return compiled.fullmatch, tuple(slots), static_len, tuple(weights), whole
 
 
 def _convert(slots: tuple[_Slot, ...], m: re.Match[str], vals: _Values) -> bool:
@@ -190,8 +229,14 @@ class Matcher:
         self.root = _Node()
         #: ``{domain: {path: [rules]}}`` for rules without variables.
         self.static: dict[str, dict[str, list[Rule]]] = {}
+        #: ``static[""]``, the common case, without a lookup (PERF: ~200
+        #: instructions per dynamic match).
+        self.static_no_domain: dict[str, list[Rule]] = self.static.setdefault("", {})
         self._seq = 0
         self._compiled: dict[tuple[t.Any, ...], _Compiled] = {}
+        #: The generated match function; None until the first match after a change.
+        self.find: MatchFunc | None = None
+        self._generator = Generator({"ValidationError": ValidationError})
 
     # -- building -------------------------------------------------------
 
@@ -199,6 +244,7 @@ class Matcher:
         """Insert a bound rule."""
         if rule.build_only:
             return
+        self.find = None
         self._seq += 1
         seq = self._seq
         node = self._child(self.root, rule._domain_parts, rule, seq)
@@ -224,9 +270,9 @@ class Matcher:
             if index:
                 parts.append(None)
             parts.extend(segment)
-        fullmatch, slots, static_len, weights = _compile(parts, rule)
+        fullmatch, slots, static_len, weights, regex = _compile(parts, rule)
         order = (-static_len, weights, seq)
-        tail = _Tail(order, fullmatch, slots, rule, not segments[-1])
+        tail = _Tail(order, fullmatch, slots, rule, not segments[-1], regex)
         bisect.insort(node.tails, tail, key=lambda x: x.order)
 
     def _child(self, node: _Node, parts: list[Part], rule: Rule, seq: int) -> _Node:
@@ -246,18 +292,47 @@ class Matcher:
         compiled = self._compiled.get(dyn_key)
         if compiled is None:
             compiled = self._compiled[dyn_key] = _compile(parts, rule)
-        fullmatch, slots, static_len, weights = compiled
-        dyn = _Dynamic(dyn_key, (-static_len, weights, seq), fullmatch, slots)
+        fullmatch, slots, static_len, weights, regex = compiled
+        dyn = _Dynamic(dyn_key, (-static_len, weights, seq), fullmatch, slots, regex)
         bisect.insort(node.dynamic, dyn, key=lambda x: x.order)
         return dyn.child
 
     # -- matching -------------------------------------------------------
 
-    def match(self, domain: str, path: str, method: str, websocket: bool) -> tuple[Rule, _Values]:
-        """Find the rule for ``path`` (which starts with ``/``).
+    def compile(self) -> MatchFunc:
+        """Generate the match function for the current rules (see ``_codegen``)."""
+        find = self.find = self._generator.compile(self.root)
+        return find
 
-        Raises ``NoMatch`` (with the methods that matched the path) or
-        ``SlashRequired``.
+    def source(self) -> str:
+        """The generated source of the match function, with its constants."""
+        self.find or self.compile()
+        self._generator.generate_pending()
+        chunks = []
+        for source, consts in self._generator.units:
+            names = "".join(f"# k{i} = {const!r}\n" for i, const in enumerate(consts))
+            chunks.append(names + source)
+        return "\n".join(chunks)
+
+    def match(
+        self, domain: str, path: str, method: str, websocket: bool
+    ) -> tuple[Rule, dict[str, t.Any]]:
+        """Find the rule for ``path`` (which starts with ``/``) and its values.
+
+        The values include the rule's defaults. Raises ``NoMatch`` (with the
+        methods that matched the path) or ``SlashRequired``.
+        """
+        found = (self.find or self.compile())(domain, path, method, websocket)
+        if found:
+            return found
+        return self.walk(domain, path, method, websocket)
+
+    def walk(
+        self, domain: str, path: str, method: str, websocket: bool
+    ) -> tuple[Rule, dict[str, t.Any]]:
+        """``match`` by walking the trie: slower, but it records why nothing matched.
+
+        The generated function is only the fast path; this is the reference.
         """
         segs = path[1:].split("/")
         n = len(segs)
@@ -268,7 +343,7 @@ class Matcher:
         if child is not None:
             rule = _walk(child, segs, 0, n, method, websocket, vals, miss)
             if rule is not None:
-                return rule, vals
+                return rule, _values(rule, vals)
         for dyn in root.dynamic:
             m = dyn.fullmatch(domain)
             if m is None or not _convert(dyn.slots, m, vals):
@@ -276,11 +351,18 @@ class Matcher:
                 continue
             rule = _walk(dyn.child, segs, 0, n, method, websocket, vals, miss)
             if rule is not None:
-                return rule, vals
+                return rule, _values(rule, vals)
             del vals[:]
         websocket_mismatch = _WEBSOCKET_MISMATCH in miss
         miss.discard(_WEBSOCKET_MISMATCH)
         raise NoMatch(miss, websocket_mismatch)
+
+
+def _values(rule: Rule, vals: _Values) -> dict[str, t.Any]:
+    """The values of a match: the rule's defaults updated with ``vals``."""
+    if rule.defaults:
+        return {**rule.defaults, **dict(vals)}
+    return dict(vals)
 
 
 def _accept(rule: Rule, method: str, websocket: bool, miss: set[str]) -> bool:
