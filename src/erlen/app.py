@@ -458,6 +458,15 @@ class Erlen(TemplatingMixin, Scaffold):
                     request.url_rule, plan = hit
                     request.view_args = {}
                     return plan  # type: ignore[no-any-return]  # the cache holds (Rule, Plan)
+            # PERF: then the map's generated matcher itself, without an adapter
+            # (path_json: matching 15.6k -> 11.8k instructions). A miss, a slash
+            # redirect or a rule that may redirect takes the full match below.
+            found = url_map.find(
+                url_map.default_subdomain or "", request.path, request.method, False
+            )
+            if found and not found[0].may_redirect:
+                rule, request.view_args = found
+                return self._plan_for_match(request, rule, host_less)
         try:
             if host_less:
                 # PERF: a path matches without the host, and matching changes no
@@ -484,17 +493,19 @@ class Erlen(TemplatingMixin, Scaffold):
                 rule, request.view_args = ctx.url_adapter.match(return_rule=True)  # type: ignore[union-attr]
         except HTTPException as e:
             request.routing_exception = e
-            endpoint = None
-        else:
-            request.url_rule = rule
-            endpoint = rule.endpoint
+            return self._plan_for(None)
+        return self._plan_for_match(request, rule, host_less)
+
+    def _plan_for_match(self, request: Request, rule: Rule, host_less: bool) -> Plan:
+        request.url_rule = rule
+        endpoint = rule.endpoint
         plan = self._plans.get(endpoint)
         if plan is None:
             plan = self._plans[endpoint] = Plan(self, endpoint)
-        if host_less and endpoint is not None and not rule.arguments and not rule.websocket:
+        if host_less and not rule.arguments and not rule.websocket:
             # A static rule without defaults: remember the hit (bounded: a rule
             # without a methods list matches any method a client makes up).
-            hits = url_map.match_cache.setdefault(request.path, {})
+            hits = self.url_map.match_cache.setdefault(request.path, {})
             if len(hits) < 16:
                 hits[request.method] = (rule, plan)
         return plan

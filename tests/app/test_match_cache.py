@@ -94,3 +94,27 @@ def test_a_websocket_request_is_not_answered_from_the_http_memo(app: Erlen) -> N
     client = app.test_client()
     assert client.get("/").status_code == 200
     assert client.get("/", base_url="ws://localhost").status_code == 400
+
+
+def test_redirecting_rules_redirect_every_time(app: Erlen) -> None:
+    # /page/1 is the canonical URL of /page's defaults: Werkzeug redirects it.
+    app.add_url_rule("/old/<int:n>", redirect_to="/page/<n>", endpoint="old")
+
+    @app.route("/folder/<int:n>/")
+    def folder(n: int) -> str:
+        return f"folder {n}"
+
+    client = app.test_client()
+    for _ in range(2):
+        response = client.get("/page/1")
+        assert response.status_code == 308
+        assert response.headers["Location"].endswith("/page")
+        response = client.get("/old/3")
+        assert response.status_code == 308
+        assert response.headers["Location"].endswith("/page/3")
+        response = client.get("/folder/2")
+        assert response.status_code == 308
+        assert response.headers["Location"].endswith("/folder/2/")
+        assert client.get("/folder/2/").text == "folder 2"
+        assert client.get("/page/x").status_code == 404
+        assert client.post("/page/2").status_code == 405

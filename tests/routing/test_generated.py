@@ -368,8 +368,8 @@ def test_map_find_is_the_generated_function() -> None:
     rule, values = url_map.find("", "/p/", "GET", False)  # type: ignore[misc]
     assert values == {"page": 1}
     # Rules of an endpoint with defaults may redirect: MapAdapter.match decides.
-    assert rule._check_redirect
-    assert url_map.find("", "/p/1", "GET", False)[0]._check_redirect  # type: ignore[index]
+    assert rule.may_redirect
+    assert url_map.find("", "/p/1", "GET", False)[0].may_redirect  # type: ignore[index]
     with pytest.raises(RequestRedirect):
         url_map.bind("x").match("/p/1")
 
@@ -381,7 +381,7 @@ def test_adding_a_rule_resets_map_find() -> None:
     assert url_map.find == url_map._find_first
     found = url_map.find("", "/a/1", "GET", False)
     # The rule now redirects /a/0 to /a/: the flag is read at match time.
-    assert found and found[0]._check_redirect
+    assert found and found[0].may_redirect
     assert url_map.find("", "/a/", "GET", False) == (url_map._rules[1], {"n": 0})
 
 

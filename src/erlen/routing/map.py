@@ -76,7 +76,7 @@ class Map:
         #: ``path`` starts with ``/``, ``method`` is uppercase, ``domain`` is the
         #: subdomain (or the host with ``host_matching``). ``values`` include the
         #: rule's defaults. A falsy result (None: no rule matched, False: a slash
-        #: redirect), or a rule with ``_check_redirect`` set, needs
+        #: redirect), or a rule with ``may_redirect`` set, needs
         #: ``MapAdapter.match`` for the full answer (404, 405, redirects).
         self.find: MatchFunc = self._find_first
         #: For callers that memoise what they derive from a match (the app keeps
@@ -109,7 +109,7 @@ class Map:
             self._rules.append(rule)
             has_defaults = len(same) > 1 and any(r.defaults and not r.build_only for r in same)
             for r in same:
-                r._check_redirect = bool(r.redirect_to is not None or r.alias or has_defaults)
+                r.may_redirect = bool(r.redirect_to is not None or r.alias or has_defaults)
             if self._matcher is not None:
                 self._matcher.add(rule)
         self.find = self._find_first
@@ -305,7 +305,7 @@ class MapAdapter:
                     if (
                         rule.methods is None or method in rule.methods
                     ) and rule.websocket == websocket:
-                        if rule._check_redirect:
+                        if rule.may_redirect:
                             break
                         values = dict(rule.defaults) if rule.defaults else {}
                         return (rule if return_rule else rule.endpoint), values
@@ -324,7 +324,7 @@ class MapAdapter:
                 rule, values = matcher.walk(domain, path_info, method, websocket)
             except (NoMatch, SlashRequired) as e:
                 self._no_match(e, matcher, domain, path_info, method, websocket, query_args)
-        if rule._check_redirect:
+        if rule.may_redirect:
             self._check_redirect(rule, values, method, query_args, path_info)
         return (rule if return_rule else rule.endpoint), values
 

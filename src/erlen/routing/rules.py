@@ -342,7 +342,11 @@ class Rule(RuleFactory):
         self._required: tuple[str, ...] = ()
         self._static_domain: str | None = None
         self._seq = 0
-        self._check_redirect = False
+        #: Whether a match may end in a redirect instead (``redirect_to``, an
+        #: alias, or defaults another rule of the endpoint makes canonical):
+        #: set by the map; ``Map.find``'s callers hand such rules to
+        #: ``MapAdapter.match``.
+        self.may_redirect = False
 
     def _check_syntax(self) -> None:
         names: set[str] = set()
