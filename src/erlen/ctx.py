@@ -30,8 +30,9 @@ if t.TYPE_CHECKING:
     from .wrappers import Response
 
 _sentinel: t.Any = object()
-# Shared by contexts until after_this_request gives one its own list.
-_NO_FUNCTIONS: list[t.Any] = []
+# Shared by contexts until after_this_request gives one its own list
+# (a tuple, so nothing can be appended to it for every request at once).
+_NO_FUNCTIONS: tuple[t.Any, ...] = ()
 _F = t.TypeVar("_F", bound=cabc.Callable[..., t.Any])
 
 
@@ -165,7 +166,9 @@ class RequestContext(AppContext):
         self.request = request
         self._tokens = []
         self._session: SessionMixin | None = session
-        self._after_request_functions: list[cabc.Callable[[Response], Response]] = _NO_FUNCTIONS
+        self._after_request_functions: cabc.Sequence[cabc.Callable[[Response], Response]] = (
+            _NO_FUNCTIONS
+        )
         self._owns_app_context = True
         self._torn_down = False
 
@@ -265,9 +268,10 @@ def after_this_request(f: _F) -> _F:
             " such as in a view function."
         )
     request_ctx = t.cast(RequestContext, ctx)
-    if request_ctx._after_request_functions is _NO_FUNCTIONS:
-        request_ctx._after_request_functions = []
-    request_ctx._after_request_functions.append(f)
+    functions = request_ctx._after_request_functions
+    if not isinstance(functions, list):
+        functions = request_ctx._after_request_functions = []
+    functions.append(f)
     return f
 
 
