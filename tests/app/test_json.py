@@ -161,3 +161,22 @@ def test_response_class_is_the_apps(app: Erlen) -> None:
     app.response_class = Mine
     with app.app_context():
         assert type(jsonify(1)) is Mine
+
+
+def test_a_custom_default_runs_once_for_an_object_in_a_cycle() -> None:
+    class Thing:
+        pass
+
+    calls: list[object] = []
+    app = Erlen(__name__)
+
+    def default(o: object) -> object:
+        calls.append(o)
+        return data
+
+    app.json.default = default  # type: ignore[attr-defined]
+    data: dict[str, object] = {"thing": Thing()}
+    with app.app_context():
+        with pytest.raises(ValueError, match="Circular reference"):
+            jsonify(data)
+    assert len(calls) == 1

@@ -141,7 +141,10 @@ def _make_encoder(
         indent=2 if pretty else None,
         separators=None if pretty else (",", ":"),
     )
-    if pretty or c_make_encoder is None:
+    if pretty or c_make_encoder is None or default is not _default:
+        # A default of the app's own may have side effects: it must not run
+        # again at every level of a cycle (see below), so it gets the stdlib's
+        # checking encoder, which stops at the first repeat.
         return checked.encode
     # PERF: the stdlib's C encoder, made once and called directly (a
     # JSONEncoder makes a new one per call, through two Python methods):
