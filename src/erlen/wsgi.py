@@ -282,6 +282,22 @@ class _ClosingIterator:
         self._close()
 
 
+class _ResponseFile:
+    """A whole-file body's file as a server's ``wsgi.file_wrapper`` gets it.
+
+    Reads, ``fileno`` (for sendfile), ``seek`` and ``tell`` go to the file;
+    ``close`` closes the response, which closes the file and runs its
+    ``call_on_close`` functions.
+    """
+
+    def __init__(self, file: t.IO[bytes], close: cabc.Callable[[], None]) -> None:
+        self._file = file
+        self.close = close
+
+    def __getattr__(self, name: str) -> t.Any:
+        return getattr(self._file, name)
+
+
 def send_response(
     response: Response,
     environ: dict[str, t.Any],
@@ -314,12 +330,20 @@ def send_response(
     own = response._plain_body
     if own is not None and body is own and plain:
         return body
-    if getattr(body, "is_whole", False):
-        # A whole file: let the server send it with its file wrapper (sendfile).
-        file_wrapper = environ.get("wsgi.file_wrapper")
-        if file_wrapper is not None:
-            wrapped = file_wrapper(body.file, getattr(body, "buffer_size", 8192))
-            return _ClosingIterator(wrapped, response.close)
+    file_wrapper = environ.get("wsgi.file_wrapper")
+    if file_wrapper is not None:
+        # A whole file (send_file): the server gets it in its own file wrapper,
+        # which servers recognise (isinstance) to use sendfile, around a file
+        # whose close() closes the response (and so runs call_on_close).
+        file = None
+        if getattr(body, "is_whole", False):
+            file, size = body.file, getattr(body, "buffer_size", 8192)
+        elif response.direct_passthrough and isinstance(body, file_wrapper):
+            # send_file wrapped it already; wsgiref and gunicorn call the
+            # file "filelike".
+            file, size = getattr(body, "filelike", None), getattr(body, "blksize", 8192)
+        if file is not None:
+            return file_wrapper(_ResponseFile(file, response.close), size)  # type: ignore[no-any-return]
     if not response.direct_passthrough:
         body = response.iter_encoded()
     return _ClosingIterator(body, response.close)

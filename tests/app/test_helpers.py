@@ -137,3 +137,27 @@ def test_send_file_uses_the_servers_file_wrapper(static_app: Erlen) -> None:
     )
     assert rv.data == b"body { color: red; }\n"
     assert len(wrapped) == 1
+
+
+def test_the_server_gets_its_own_file_wrapper_back(static_app: Erlen) -> None:
+    # Servers use sendfile only for an instance of their wsgi.file_wrapper.
+    from wsgiref.util import FileWrapper
+    from wsgiref.util import setup_testing_defaults
+
+    closed: list[bool] = []
+
+    @static_app.get("/download")
+    def download() -> t.Any:
+        response = static_app.send_static_file("site.css")
+        response.call_on_close(lambda: closed.append(True))
+        return response
+
+    environ: dict[str, t.Any] = {"PATH_INFO": "/download", "wsgi.file_wrapper": FileWrapper}
+    setup_testing_defaults(environ)
+    result = static_app(environ, lambda status, headers, exc_info=None: None)
+    assert isinstance(result, FileWrapper)
+    assert result.filelike.fileno() > 0  # what sendfile needs
+    assert b"".join(result) == b"body { color: red; }\n"
+    assert closed == []
+    result.close()
+    assert closed == [True]

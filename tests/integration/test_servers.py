@@ -56,6 +56,12 @@ def _check_sample_app(server: ServerProcess) -> None:
     )
     assert status == 400
 
+    status, headers, body = server.request("GET", "/source")
+    assert status == 200
+    with open(os.path.join(HERE, "apps", "sample_app.py"), "rb") as f:
+        assert body == f.read()
+    assert headers["content-length"] == str(len(body))
+
 
 def test_gunicorn_sync_worker(subprocess_env: dict[str, str]) -> None:
     port = free_port()

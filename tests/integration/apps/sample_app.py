@@ -7,6 +7,7 @@ import typing as t
 from erlen import Erlen
 from erlen import redirect
 from erlen import request
+from erlen import send_file
 from erlen import url_for
 
 app = Erlen(__name__)
@@ -44,3 +45,9 @@ def stream() -> t.Any:
             yield f"chunk {i}\n"
 
     return generate()
+
+
+@app.route("/source")
+def source() -> t.Any:
+    # A whole file: gunicorn sends it with its file wrapper (sendfile).
+    return send_file(__file__, mimetype="text/plain")
