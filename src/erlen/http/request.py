@@ -30,7 +30,6 @@ from .exceptions import RequestEntityTooLarge
 from .exceptions import SecurityError
 from .exceptions import UnsupportedMediaType
 from .forms import _parse_urlencoded
-from .forms import _parse_urlencoded_body
 from .forms import _qs_to_multidict
 from .forms import pairs_to_multidict
 from .forms import parse_form_data
@@ -564,9 +563,15 @@ class Request:
                             # The body is untouched: read it from the server's
                             # stream, exactly Content-Length bytes, with no
                             # input_stream made to bound the read.
-                            body = _read_exactly(unbounded[0], length)
+                            stream = unbounded[0]
+                            body = stream.read(length)
+                            if body is None or len(body) < length:
+                                body = _read_rest(stream, body, length)
                             d["input_stream"] = _EMPTY_STREAM  # read to its end
-                            form, d["files"] = _parse_urlencoded_body(body, max_parts)
+                            form = _qs_to_multidict(
+                                body, ImmutableMultiDict, "form body", max_parts
+                            )
+                            d["files"] = _dict_new(ImmutableMultiDict)
                             return form
                         form, d["files"] = _parse_urlencoded(
                             self.input_stream, length, max_memory, max_parts
@@ -816,14 +821,13 @@ def _empty_parameters(cls: type[ImmutableMultiDict]) -> ImmutableMultiDict:
     return cls()
 
 
-def _read_exactly(stream: t.IO[bytes], length: int) -> bytes:
-    # ``length`` bytes from a stream that may hold more; a short read goes on
-    # through _BoundedInput, which raises ClientDisconnected when the body
-    # ends early.
-    data = stream.read(length) or b""  # None from a non-blocking stream: nothing yet
-    if len(data) < length:
-        data += _BoundedInput(stream, length - len(data)).readall()
-    return data
+def _read_rest(stream: t.IO[bytes], data: bytes | None, length: int) -> bytes:
+    # The rest of a ``length``-byte body after a short first read of it
+    # (``data``; None from a non-blocking stream: nothing yet), from a stream
+    # that may hold more. It goes on through _BoundedInput, which raises
+    # ClientDisconnected when the body ends early.
+    data = data or b""
+    return data + _BoundedInput(stream, length - len(data)).readall()
 
 
 def _cookies_to_multidict(header: str, cls: type[ImmutableMultiDict]) -> ImmutableMultiDict:
