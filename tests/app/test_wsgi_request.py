@@ -242,3 +242,23 @@ def test_form_limits_without_the_config_keys() -> None:
         with pytest.raises(Exception, match="more than 3 parts") as info:
             ctx.request.form  # noqa: B018
         assert getattr(info.value, "code", None) == 413
+
+
+def test_files_after_a_form_read_directly() -> None:
+    from erlen.http.datastructures import ImmutableMultiDict
+
+    r = request_from_environ(environ(BODY))
+    form = r.form
+    assert "files" not in r.__dict__  # made when first asked for
+    assert r.get_data(parse_form_data=True) == b""
+    assert r.form is form and r.data == b""
+    assert type(r.files) is ImmutableMultiDict and not r.files
+    assert r.files is r.files
+    r.close()
+    other = request_from_environ(environ(BODY))
+    other.form  # noqa: B018
+    assert other.files is not r.files
+    r = request_from_environ(environ(BODY))
+    r.form  # noqa: B018
+    r.close()  # no files asked for: nothing to close
+    assert "files" not in r.__dict__

@@ -502,6 +502,9 @@ class Request:
     def _load_form_data(self) -> None:
         # Parse form and files once; both land in the instance __dict__.
         d = self.__dict__
+        if "_no_files" in d and "files" not in d:
+            # The direct urlencoded path in `form` read the body: no files.
+            d["files"] = _dict_new(ImmutableMultiDict)
         if "form" in d and "files" in d:
             return
         mimetype = self.mimetype
@@ -572,7 +575,11 @@ class Request:
                             form = _qs_to_multidict(
                                 body, ImmutableMultiDict, "form body", max_parts
                             )
-                            d["files"] = _dict_new(ImmutableMultiDict)
+                            # PERF: a urlencoded body has no files; `files` is
+                            # made empty when first asked for (_load_form_data),
+                            # not here: ~1k instructions (benchmarks/
+                            # instructions.py form).
+                            d["_no_files"] = True
                             return form
                         form, d["files"] = _parse_urlencoded(
                             self.input_stream, length, max_memory, max_parts
