@@ -100,11 +100,12 @@ def _qs_to_multidict(
     # 93.8k -> 91.1k instructions per request (benchmarks/instructions.py).
     text: str | None
     try:
-        decoded = data.decode()
+        text = data.decode()
     except UnicodeDecodeError:
         text = None
     else:
-        text = _qs_unescape(decoded) if "%" in decoded or "+" in decoded else decoded
+        if "%" in text or "+" in text:
+            text = _qs_unescape(text)
     if text is None:
         # Invalid UTF-8, a bad escape or one that decoding whole would get
         # wrong: the precise parser, after the parts limit (on the raw
@@ -120,8 +121,9 @@ def _qs_to_multidict(
     for pair in pieces:
         key, _, value = pair.partition("=")
         lists[key] = [value]
-    if len(lists) != len(pieces) or "" in pieces:
-        # A repeated key or an empty pair: group them properly.
+    if len(lists) != len(pieces) or "" in lists:
+        # A repeated key, or an empty pair or key ("" is a key for both; the
+        # precise path skips empty pairs): group them properly.
         return pairs_to_multidict(_split_pairs(text), cls)
     # PERF: cls._from_lists(lists) inlined, a classmethod call less (~450
     # instructions; benchmarks/instructions.py query).
