@@ -177,7 +177,9 @@ def test_body_without_content_length_needs_input_terminated() -> None:
     assert request_from_environ(env).get_data() == b"chunked body"
 
 
-@pytest.mark.parametrize("length", ["", "abc", "-1", "1e3"])
+@pytest.mark.parametrize(
+    "length", ["", "abc", "-1", "1e3", "+3", "1_0", "\uff13", "\u0663", "1" * 20]
+)
 def test_invalid_or_empty_content_length(length: str) -> None:
     env = environ(CONTENT_TYPE="application/octet-stream", CONTENT_LENGTH=length)
     env["wsgi.input"] = io.BytesIO(b"abc")
