@@ -180,7 +180,7 @@ def request_from_environ(
     try:
         # PERF: subscripts, not get(): ~300 instructions less for the keys
         # PEP 3333 requires (and QUERY_STRING, which servers set anyway)
-        # (/tmp/perf/segs.sh hello req).
+        # (benchmarks/instructions.py hello).
         method = environ["REQUEST_METHOD"]
         scheme = environ["wsgi.url_scheme"]
         server_name = environ["SERVER_NAME"]
@@ -223,9 +223,9 @@ def request_from_environ(
             if content_length is not None and request_class.__init__ is _request_init:
                 # PERF: the Request cuts the stream at Content-Length when it
                 # is first used (Request.input_stream), ~5.7k instructions
-                # that a urlencoded form never pays (/tmp/perf/icount.sh
-                # erlen form). A class with its own __init__ gets the cut
-                # stream as before.
+                # that a urlencoded form never pays (benchmarks/
+                # instructions.py form). A class with its own __init__ gets
+                # the cut stream as before.
                 unbounded = (stream, content_length)
                 stream = None
             elif content_length is not None:

@@ -365,7 +365,7 @@ class Request:
         # else is a cached_property computed on first use. The method and path
         # checks below cost ~1.1k instructions less than method.upper() and
         # `path[:1] == "/" and path[1:2] != "/"` (slicing and method calls;
-        # /tmp/perf/segs.sh hello req).
+        # benchmarks/instructions.py hello).
         self.method = method if method in _UPPERCASE_METHODS else method.upper()
         self.scheme = scheme
         self.server = server
@@ -387,7 +387,7 @@ class Request:
         """The body as given, ending at the end of the body; empty when there is none."""
         # PERF: cutting the server's stream at Content-Length costs an io
         # object (~5.7k instructions with its finalizer); a urlencoded form
-        # never needs it (/tmp/perf/icount.sh erlen form).
+        # never needs it (benchmarks/instructions.py form).
         unbounded = self._unbounded_input
         if unbounded is None:
             return _EMPTY_STREAM
@@ -889,7 +889,7 @@ def _cookies_to_multidict(header: str, cls: type[ImmutableMultiDict]) -> Immutab
         # A repeated name, or an empty one (parse_cookie skips those).
         return pairs_to_multidict(parse_cookie(header), cls)
     # PERF: cls._from_lists(lists) inlined, a classmethod call less (~450
-    # instructions; /tmp/perf/icount.sh erlen cookie).
+    # instructions; benchmarks/instructions.py cookie).
     multidict = _dict_new(cls)
     _dict_update(multidict, lists)
     return multidict
