@@ -203,10 +203,9 @@ def _parse_urlencoded(
                     body += _read_at_most(stream, max_memory - len(body))
         if len(body) > max_memory:
             raise _memory_error(max_memory)
+    form = _qs_to_multidict(body, ImmutableMultiDict, "form body", max_parts)
     # PERF: an empty ImmutableMultiDict needs no __init__ call.
-    return _qs_to_multidict(body, ImmutableMultiDict, "form body", max_parts), _dict_new(
-        ImmutableMultiDict
-    )
+    return form, _dict_new(ImmutableMultiDict)
 
 
 def _read_at_most(stream: t.IO[bytes], limit: int | None) -> bytes:
