@@ -80,7 +80,7 @@ class _Proxy:
     # __getattr__ first runs the generic lookup, which builds and formats an
     # AttributeError for every name the proxy lacks (every attribute of the
     # target) before __getattr__ runs: `request.args` cost 6.1k instructions,
-    # now 2.0k (/tmp/perf/icount.sh erlen query: -8k). Names the proxy class
+    # now 2.0k (benchmarks/instructions.py query: -8k). Names the proxy class
     # itself has (_PROXY_NAMES: its methods and object's) resolve on the proxy,
     # exactly as the generic lookup would; every other name is forwarded.
     # Inside the class, reach the target with type(self)._erlen_target():
@@ -191,7 +191,9 @@ def _proxy(
         "__doc__": _Proxy.__doc__,
         "_erlen_target": staticmethod(get),
     }
-    if attr is not None:
+    if attr == "request":
+        namespace["__getattribute__"] = _request_getattribute
+    elif attr is not None:
         context_attr = attr
 
         # PERF: the context lookup inlined, with `attr` and `message` read from
@@ -211,6 +213,22 @@ def _proxy(
         namespace["__getattribute__"] = __getattribute__
     # Named like its base, so type(request).__name__ is "_Proxy" as before.
     return type("_Proxy", (_Proxy,), namespace)()
+
+
+# PERF: the request proxy's lookup with `.request` written out: a
+# specialised attribute read instead of getattr(ctx, "request"), which the
+# generic version above needs for its variable name (~250 instructions per
+# `request.X`; benchmarks/instructions.py query and form read it twice).
+def _request_getattribute(self: _Proxy, name: str) -> t.Any:
+    if name in _PROXY_NAMES:
+        return _object_getattribute(self, name)
+    try:
+        request = _cv_ctx.get().request
+    except LookupError:
+        raise RuntimeError(_no_req_msg) from None
+    if request is None:
+        raise RuntimeError(_no_req_msg)
+    return getattr(request, name)
 
 
 def _get_app() -> Erlen:

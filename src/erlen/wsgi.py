@@ -11,7 +11,7 @@ import typing as t
 
 from .http.exceptions import BadRequestKeyError
 from .http.headers import Headers
-from .http.parsing import _to_int
+from .http.parsing import _MAX_INT_DIGITS
 from .http.request import Request
 from .http.request import _BoundedInput
 
@@ -180,7 +180,7 @@ def request_from_environ(
     try:
         # PERF: subscripts, not get(): ~300 instructions less for the keys
         # PEP 3333 requires (and QUERY_STRING, which servers set anyway)
-        # (/tmp/perf/segs.sh hello req).
+        # (benchmarks/instructions.py hello).
         method = environ["REQUEST_METHOD"]
         scheme = environ["wsgi.url_scheme"]
         server_name = environ["SERVER_NAME"]
@@ -211,13 +211,21 @@ def request_from_environ(
     if length:
         stream = get("wsgi.input")
         if stream is not None:
-            content_length = _to_int(length)
+            # PERF: parsing._to_int's rule written out, a Python call less
+            # per request with a body (~400 instructions, benchmarks/
+            # instructions.py form): a plain decimal integer of at most 19
+            # digits, else None (a 400 when the body is read).
+            content_length = (
+                int(length)
+                if length.isdigit() and length.isascii() and len(length) <= _MAX_INT_DIGITS
+                else None
+            )
             if content_length is not None and request_class.__init__ is _request_init:
                 # PERF: the Request cuts the stream at Content-Length when it
                 # is first used (Request.input_stream), ~5.7k instructions
-                # that a urlencoded form never pays (/tmp/perf/icount.sh
-                # erlen form). A class with its own __init__ gets the cut
-                # stream as before.
+                # that a urlencoded form never pays (benchmarks/
+                # instructions.py form). A class with its own __init__ gets
+                # the cut stream as before.
                 unbounded = (stream, content_length)
                 stream = None
             elif content_length is not None:
@@ -250,13 +258,20 @@ def request_from_environ(
     request.environ = environ
     if unbounded is not None:
         request._unbounded_input = unbounded
-    if content_length is not None:
+    if content_length is not None and request_class._direct_form:
         # PERF: the length was just parsed; Request.content_length would parse
         # it again (the same checks, plus Transfer-Encoding: chunked, which
-        # makes it None) (benchmarks/run.py --scenarios form).
+        # makes it None). The Content-Type of a body is read here too, for
+        # the form and JSON checks: ~1k instructions less than through
+        # EnvironHeaders.get (benchmarks/instructions.py form). Only for a
+        # class that keeps Request's own content_length and content_type,
+        # which would otherwise be hidden by these values.
         encoding = get("HTTP_TRANSFER_ENCODING")
         if encoding is None or "chunked" not in encoding.lower():
-            request.__dict__["content_length"] = content_length
+            values = request.__dict__
+            values["content_length"] = content_length
+            # COMPAT: EnvironHeaders.get's rule: an empty CONTENT_TYPE is none.
+            values["content_type"] = get("CONTENT_TYPE") or None
     return request
 
 

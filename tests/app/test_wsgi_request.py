@@ -177,7 +177,9 @@ def test_body_without_content_length_needs_input_terminated() -> None:
     assert request_from_environ(env).get_data() == b"chunked body"
 
 
-@pytest.mark.parametrize("length", ["", "abc", "-1", "1e3"])
+@pytest.mark.parametrize(
+    "length", ["", "abc", "-1", "1e3", "+3", "1_0", "\uff13", "\u0663", "1" * 20]
+)
 def test_invalid_or_empty_content_length(length: str) -> None:
     env = environ(CONTENT_TYPE="application/octet-stream", CONTENT_LENGTH=length)
     env["wsgi.input"] = io.BytesIO(b"abc")
@@ -189,3 +191,76 @@ def test_invalid_or_empty_content_length(length: str) -> None:
         assert getattr(info.value, "code", None) == 400
     else:
         assert r.get_data() == b""
+
+
+def test_body_headers_read_up_front_match_the_headers() -> None:
+    r = request_from_environ(environ(BODY))
+    assert r.content_type == r.headers.get("Content-Type") == "application/x-www-form-urlencoded"
+    assert r.content_length == len(BODY)
+    env = environ(b"abc", CONTENT_TYPE="")  # some servers always set it
+    r = request_from_environ(env)
+    assert r.content_type is None and r.headers.get("Content-Type") is None
+    assert r.form == {}
+    assert r.get_data() == b"abc"
+    env = environ(b"abc")
+    del env["CONTENT_TYPE"]
+    assert request_from_environ(env).content_type is None
+
+
+def test_subclass_body_attributes_are_not_hidden_by_the_adapter() -> None:
+    from erlen.http._internal import cached_property
+
+    class Own(Request):
+        @cached_property
+        def content_length(self) -> int | None:
+            return 3
+
+        @cached_property
+        def content_type(self) -> str | None:
+            return "application/octet-stream"
+
+    r = request_from_environ(environ(BODY), Own)
+    assert r.content_length == 3
+    assert r.content_type == "application/octet-stream"
+    assert r.form == {}
+
+
+def test_form_limits_without_the_config_keys() -> None:
+    from erlen import Erlen
+
+    app = Erlen(__name__)
+    for key in ("MAX_CONTENT_LENGTH", "MAX_FORM_MEMORY_SIZE", "MAX_FORM_PARTS"):
+        del app.config[key]
+    with app.test_request_context(
+        "/", method="POST", data=BODY, content_type="application/x-www-form-urlencoded"
+    ) as ctx:
+        assert ctx.request._form_limits() == (None, 500_000, 1_000)
+        assert ctx.request.form["bio"] == "hello world"
+    app.config["MAX_FORM_PARTS"] = 3
+    with app.test_request_context(
+        "/", method="POST", data=BODY, content_type="application/x-www-form-urlencoded"
+    ) as ctx:
+        assert ctx.request._form_limits() == (None, 500_000, 3)
+        with pytest.raises(Exception, match="more than 3 parts") as info:
+            ctx.request.form  # noqa: B018
+        assert getattr(info.value, "code", None) == 413
+
+
+def test_files_after_a_form_read_directly() -> None:
+    from erlen.http.datastructures import ImmutableMultiDict
+
+    r = request_from_environ(environ(BODY))
+    form = r.form
+    assert "files" not in r.__dict__  # made when first asked for
+    assert r.get_data(parse_form_data=True) == b""
+    assert r.form is form and r.data == b""
+    assert type(r.files) is ImmutableMultiDict and not r.files
+    assert r.files is r.files
+    r.close()
+    other = request_from_environ(environ(BODY))
+    other.form  # noqa: B018
+    assert other.files is not r.files
+    r = request_from_environ(environ(BODY))
+    r.form  # noqa: B018
+    r.close()  # no files asked for: nothing to close
+    assert "files" not in r.__dict__

@@ -13,6 +13,7 @@ from erlen.http.exceptions import BadRequest
 from erlen.http.exceptions import RequestEntityTooLarge
 from erlen.http.forms import pairs_to_multidict
 from erlen.http.forms import parse_form_data
+from erlen.http.parsing import parse_qsl
 
 URLENCODED = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
@@ -165,6 +166,101 @@ def test_urlencoded_default_parts_limit() -> None:
     assert "1000 parts (MAX_FORM_PARTS)" in str(info.value.description)
     form, _ = parse_urlencoded(b"&".join(b"a=b" for _ in range(1000)))
     assert len(form.getlist("a")) == 1000
+
+
+# -- the one-pass query string and form body parser -----------------------------
+
+# Inputs for every branch of forms._qs_to_multidict: no escapes, "+" only,
+# escapes decoded whole, and the inputs decoding whole would get wrong or
+# cannot decode, which take the precise parser.
+_QS_CASES = [
+    b"",
+    b"a=1&b=2",
+    b"a=1&a=2&b=3",
+    b"a=1&b=2&a=3",
+    b"a&b=&=c&=",
+    b"&&a=1&&",
+    b"a=1&",
+    b"&",
+    b"a=b=c",
+    b"a+b=c+d&e=f+",
+    b"a%2Bb=%2B",
+    b"k=%41%42&l=%c3%a9",
+    b"a%26b=c%26d&e=1",
+    b"a%3Db=c%3dd&e=%3D",
+    b"a=%5C&b=\\x41",
+    b"a=\\&b=%41",
+    b"a=\\x41",
+    b"a=%",
+    b"a=%4",
+    b"a=%zz&b=1",
+    b"a=%ff",
+    b"a=%C3",
+    b"\xff=1",
+    b"a=\xc3\xa9+%C3%A9",
+    b"q=%41;b=2",
+]
+
+
+def _reference(data: bytes, what: str) -> object:
+    # What _qs_to_multidict stands for: the precise parser, grouped.
+    try:
+        return list(pairs_to_multidict(parse_qsl(data, what=what)).lists())
+    except BadRequest as e:
+        return ("400", e.description)
+
+
+@pytest.mark.parametrize("data", _QS_CASES)
+@pytest.mark.parametrize("what", ["query string", "form body"])
+def test_qs_to_multidict_matches_parse_qsl(data: bytes, what: str) -> None:
+    try:
+        result: object = list(forms._qs_to_multidict(data, ImmutableMultiDict, what).lists())
+    except BadRequest as e:
+        result = ("400", e.description)
+    assert result == _reference(data, what)
+
+
+def test_qs_to_multidict_gives_the_class_asked_for() -> None:
+    class Args(ImmutableMultiDict):
+        pass
+
+    for data in (b"a=1", b"a=1&a=2", b"a=%41", b"a=%3D"):
+        md = forms._qs_to_multidict(data, Args)
+        assert type(md) is Args
+        assert md["a"] in ("1", "A", "=")
+
+
+@pytest.mark.parametrize(
+    ("data", "limit", "ok"),
+    [
+        (b"a=1&b=2&c=3", 3, True),
+        (b"a=1&b=2&c=3", 2, False),
+        (b"a=1&&&b=2&", 2, True),  # empty pieces are not fields
+        (b"a=1&&&b=2&c", 2, False),
+        (b"a=%41&b=%42&c=%43", 2, False),  # escapes decoded whole
+        (b"a=%26&b=%3D&c", 2, False),  # escapes decoded piece by piece
+        (b"a=1&a=1&a=1", 2, False),  # repeated keys count
+        (b"a=1&a=1", 2, True),
+        (b"", 0, True),
+        (b"a", 0, False),
+    ],
+)
+def test_qs_to_multidict_parts_limit(data: bytes, limit: int, ok: bool) -> None:
+    if ok:
+        md = forms._qs_to_multidict(data, ImmutableMultiDict, "form body", limit)
+        assert list(md.lists()) == list(pairs_to_multidict(parse_qsl(data)).lists())
+        return
+    with pytest.raises(RequestEntityTooLarge, match=f"more than {limit} parts"):
+        forms._qs_to_multidict(data, ImmutableMultiDict, "form body", limit)
+
+
+@pytest.mark.parametrize("data", [b"a=%ff&b&c", b"a=%zz&b&c", b"\xff&b&c"])
+def test_qs_to_multidict_parts_limit_before_a_bad_body(data: bytes) -> None:
+    # Too many fields is a 413 even when the body is also malformed.
+    with pytest.raises(RequestEntityTooLarge, match="more than 2 parts"):
+        forms._qs_to_multidict(data, ImmutableMultiDict, "form body", 2)
+    with pytest.raises(BadRequest, match="form body"):
+        forms._qs_to_multidict(data, ImmutableMultiDict, "form body", 3)
 
 
 # -- multipart -----------------------------------------------------------------

@@ -11,10 +11,14 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 from erlen.http.datastructures import ImmutableMultiDict
+from erlen.http.exceptions import BadRequest
 from erlen.http.exceptions import HTTPException
 from erlen.http.exceptions import RequestEntityTooLarge
+from erlen.http.forms import _qs_to_multidict
+from erlen.http.forms import pairs_to_multidict
 from erlen.http.forms import parse_form_data
 from erlen.http.headers import Headers
+from erlen.http.parsing import parse_qsl
 from erlen.http.request import Request
 
 FUZZ = settings(max_examples=200, deadline=None)
@@ -102,6 +106,43 @@ def test_query_string_fuzz(query: bytes) -> None:
     for key, value in args.items(multi=True):
         assert isinstance(key, str) and isinstance(value, str)
     assert r.url.isascii()
+
+
+# Query strings and bodies made of the pieces the one-pass parser cares about.
+_QS_BYTES = st.one_of(
+    st.binary(max_size=200),
+    st.lists(
+        st.sampled_from(
+            [b"a", b"b", b"=", b"&", b"+", b"%", b"%4", b"%41", b"%26", b"%3D", b"%3d"]
+            + [b"%2B", b"%ff", b"%C3%A9", b"\\", b"\\x41", b"\xc3\xa9", b"\xff", b"%zz"]
+        ),
+        max_size=30,
+    ).map(b"".join),
+)
+
+
+@FUZZ
+@given(_QS_BYTES, st.one_of(st.none(), st.integers(0, 6)))
+def test_qs_to_multidict_is_parse_qsl_grouped(data: bytes, max_parts: int | None) -> None:
+    # The fast paths give what the precise parser gives, errors included.
+    fields = sum(1 for piece in data.split(b"&") if piece)
+    expected: object
+    if max_parts is not None and fields > max_parts:
+        expected = RequestEntityTooLarge
+    else:
+        try:
+            expected = list(pairs_to_multidict(parse_qsl(data, what="form body")).lists())
+        except BadRequest as e:
+            expected = e.description
+    try:
+        got: object = list(
+            _qs_to_multidict(data, ImmutableMultiDict, "form body", max_parts).lists()
+        )
+    except RequestEntityTooLarge:
+        got = RequestEntityTooLarge
+    except BadRequest as e:
+        got = e.description
+    assert got == expected
 
 
 @FUZZ

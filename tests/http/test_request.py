@@ -904,3 +904,53 @@ def test_get_json_with_limit() -> None:
         r.get_json()
     with pytest.raises(RequestEntityTooLarge):
         r.get_json(silent=True)
+
+
+# -- args and form: cached on first access, like any cached_property ---------------
+
+
+def test_args_and_form_are_cached_and_settable() -> None:
+    r = make("POST", query=b"a=1", headers=FORM, body=b"b=2")
+    assert "args" not in r.__dict__ and "form" not in r.__dict__
+    args, form = r.args, r.form
+    assert args["a"] == "1" and form["b"] == "2"
+    assert r.args is args and r.form is form
+    assert r.__dict__["args"] is args and r.__dict__["form"] is form
+    r.args = ImmutableMultiDict({"x": "y"})
+    r.form = ImmutableMultiDict({"z": "w"})
+    assert r.args["x"] == "y" and r.form["z"] == "w"
+    del r.args
+    assert r.args["a"] == "1"
+    assert Request.args.__doc__ and Request.form.__doc__
+    assert (
+        type(Request.__dict__["args"]).__get__(Request.__dict__["args"], None)
+        is (Request.__dict__["args"])
+    )
+
+
+def test_args_and_form_overridden_by_a_subclass() -> None:
+    class Custom(Request):
+        @property
+        def args(self) -> ImmutableMultiDict:  # type: ignore[override]
+            return ImmutableMultiDict({"fixed": "1"})
+
+        @property
+        def form(self) -> ImmutableMultiDict:  # type: ignore[override]
+            return ImmutableMultiDict({"also": "2"})
+
+    r = Custom("GET", "http", None, "", "/", b"a=1", Headers())
+    assert r.args.to_dict() == {"fixed": "1"}
+    assert r.form.to_dict() == {"also": "2"}
+    assert r.values.to_dict() == {"fixed": "1"}
+
+
+def test_args_with_a_custom_storage_class() -> None:
+    class Args(ImmutableMultiDict):
+        pass
+
+    class Custom(Request):
+        parameter_storage_class = Args
+
+    for query in (b"", b"a=1", "a=%41"):
+        r = Custom("GET", "http", None, "", "/", query, Headers())  # type: ignore[arg-type]
+        assert type(r.args) is Args

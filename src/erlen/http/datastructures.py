@@ -68,8 +68,8 @@ class MultiDict(dict[str, t.Any]):
     def _from_lists(cls, lists: dict[str, list[t.Any]]) -> t.Self:
         # PERF: parsers build the key -> values dict themselves; adopt it as-is.
         # dict.__new__ and dict.update through module globals: cls.__new__(cls)
-        # and dict.update cost ~700 instructions more (/tmp/perf/icount.sh
-        # erlen query).
+        # and dict.update cost ~700 instructions more (benchmarks/
+        # instructions.py query).
         new: t.Self = _dict_new(cls)
         _dict_update(new, lists)
         return new

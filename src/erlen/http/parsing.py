@@ -269,7 +269,7 @@ def _qs_text(data: bytes) -> str | None:
     :func:`parse_qsl` then names the position in its error.
     """
     # PERF: decoding once and splitting the text is 2-3x faster than decoding
-    # every key and value on its own (benchmarks/run.py --scenarios query,form).
+    # every key and value on its own (benchmarks/instructions.py query,form).
     # The checks run on text: `b"%" in data` costs ~4x more than `"%" in text`
     # (bytes.__contains__ first tries the operand as an int and formats the
     # TypeError it gets).
@@ -277,15 +277,27 @@ def _qs_text(data: bytes) -> str | None:
         text = data.decode()  # PERF: UTF-8 without naming it, ~200 instructions less
     except UnicodeDecodeError:
         return None
+    if "%" in text or "+" in text:
+        return _qs_unescape(text)
+    return text
+
+
+def _qs_unescape(text: str) -> str | None:
+    """Query-string text (decoded from UTF-8) with "+" as a space and every
+    "%XX" decoded, when splitting it after that gives the same pairs as
+    decoding each key and value on its own; else None.
+
+    The one decoding rule of the fast paths: :func:`_qs_text` and
+    ``forms._qs_to_multidict`` call it for text with a "%" or a "+" (other
+    text needs no decoding).
+    """
     if "%" not in text:
         return text.replace("+", " ") if "+" in text else text
     # Percent-decode the whole text, unless that could give other pairs than
     # decoding piece by piece: an escaped separator ("%26" is "&", "%3D" is
     # "=") or a backslash (which the escape decoder would interpret). The
     # separators are ASCII and never part of a UTF-8 sequence, so the result
-    # is valid UTF-8 exactly when every key and value is. (PERF: in this
-    # function, not a helper of its own: a Python call less per escaped query
-    # or form body.)
+    # is valid UTF-8 exactly when every key and value is.
     if "\\" in text or "%26" in text or "%3D" in text or "%3d" in text:
         return None
     if "+" in text:

@@ -30,7 +30,6 @@ from .exceptions import RequestEntityTooLarge
 from .exceptions import SecurityError
 from .exceptions import UnsupportedMediaType
 from .forms import _parse_urlencoded
-from .forms import _parse_urlencoded_body
 from .forms import _qs_to_multidict
 from .forms import pairs_to_multidict
 from .forms import parse_form_data
@@ -206,6 +205,106 @@ class _LimitedStream(io.RawIOBase):
         return self._count(self._inner.readline(self._allowed(size)))
 
 
+class _ArgsProperty:
+    """The query string's arguments.
+
+    :raises BadRequest: bad percent-encoding or invalid UTF-8 (on first access).
+    """
+
+    # PERF: Request.args is a cached_property written as its own descriptor:
+    # the parse runs in __get__, one Python call per first access where a
+    # cached_property makes two (its __get__, then the function): ~600
+    # instructions (benchmarks/instructions.py query). Like a cached_property,
+    # the value is then an instance attribute: set or delete it at will.
+
+    @t.overload
+    def __get__(self, request: None, owner: type | None = None) -> _ArgsProperty: ...
+    @t.overload
+    def __get__(self, request: Request, owner: type | None = None) -> ImmutableMultiDict: ...
+
+    def __get__(self, request: Request | None, owner: type | None = None) -> t.Any:
+        if request is None:
+            return self
+        query = request.query_string
+        if not query:
+            args = _empty_parameters(request.parameter_storage_class)
+        elif type(query) is bytes:
+            args = _qs_to_multidict(query, request.parameter_storage_class)
+        else:
+            args = pairs_to_multidict(parse_qsl(query), request.parameter_storage_class)
+        setattr(request, "args", args)  # noqa: B010  # the instance's own attribute
+        return args
+
+
+class _FormProperty:
+    """Fields of a urlencoded or multipart body; empty for other content types.
+
+    :raises RequestEntityTooLarge: a body or form limit was hit.
+    :raises BadRequest: the body is malformed.
+    """
+
+    # PERF: Request.form is a cached_property written as its own descriptor,
+    # as Request.args is (~600 instructions, benchmarks/instructions.py form).
+
+    @t.overload
+    def __get__(self, request: None, owner: type | None = None) -> _FormProperty: ...
+    @t.overload
+    def __get__(self, request: Request, owner: type | None = None) -> ImmutableMultiDict: ...
+
+    def __get__(self, request: Request | None, owner: type | None = None) -> t.Any:
+        if request is None:
+            return self
+        d = request.__dict__
+        if request._direct_form and "_cached_data" not in d:
+            # PERF: a urlencoded body of known length within MAX_CONTENT_LENGTH
+            # (what a browser form sends) goes straight from the input stream
+            # to the parser: no options parsing and no `stream` checks, which
+            # would only hand back this same stream. With the faster parsing
+            # behind it: 206k -> 125k instructions per request (callgrind,
+            # benchmarks/run.py --scenarios form).
+            # Every other body, and a subclass that overrides one of the body
+            # attributes, takes the general path in _load_form_data.
+            # The WSGI adapter sets content_type (and content_length) for a
+            # request with a body: no Python call for either.
+            if request.content_type == _URLENCODED:
+                length = request.content_length
+                if length is not None:
+                    limit, max_memory, max_parts = request._form_limits()
+                    if limit is None or length <= limit:
+                        unbounded = request._unbounded_input
+                        if (
+                            unbounded is not None
+                            and unbounded[1] == length
+                            and "input_stream" not in d
+                            and (max_memory is None or length <= max_memory)
+                        ):
+                            # The body is untouched: read it from the server's
+                            # stream, exactly Content-Length bytes, with no
+                            # input_stream made to bound the read.
+                            stream = unbounded[0]
+                            body = stream.read(length)
+                            if body is None or len(body) < length:
+                                body = _read_rest(stream, body, length)
+                            d["input_stream"] = _EMPTY_STREAM  # read to its end
+                            form = _qs_to_multidict(
+                                body, ImmutableMultiDict, "form body", max_parts
+                            )
+                            # PERF: a urlencoded body has no files; `files` is
+                            # made empty when first asked for (_load_form_data),
+                            # not here: ~1k instructions (benchmarks/
+                            # instructions.py form).
+                            d["_no_files"] = True
+                            d["form"] = form
+                            return form
+                        form, d["files"] = _parse_urlencoded(
+                            request.input_stream, length, max_memory, max_parts
+                        )
+                        d["form"] = form
+                        return form
+        request._load_form_data()
+        return d["form"]
+
+
 class Request:
     """An HTTP request as a view receives it.
 
@@ -266,7 +365,7 @@ class Request:
         # else is a cached_property computed on first use. The method and path
         # checks below cost ~1.1k instructions less than method.upper() and
         # `path[:1] == "/" and path[1:2] != "/"` (slicing and method calls;
-        # /tmp/perf/segs.sh hello req).
+        # benchmarks/instructions.py hello).
         self.method = method if method in _UPPERCASE_METHODS else method.upper()
         self.scheme = scheme
         self.server = server
@@ -288,7 +387,7 @@ class Request:
         """The body as given, ending at the end of the body; empty when there is none."""
         # PERF: cutting the server's stream at Content-Length costs an io
         # object (~5.7k instructions with its finalizer); a urlencoded form
-        # never needs it (/tmp/perf/icount.sh erlen form).
+        # never needs it (benchmarks/instructions.py form).
         unbounded = self._unbounded_input
         if unbounded is None:
             return _EMPTY_STREAM
@@ -382,18 +481,8 @@ class Request:
 
     # -- query string and cookies ---------------------------------------------
 
-    @cached_property
-    def args(self) -> ImmutableMultiDict:
-        """The query string's arguments.
-
-        :raises BadRequest: bad percent-encoding or invalid UTF-8 (on first access).
-        """
-        query = self.query_string
-        if not query:
-            return _empty_parameters(self.parameter_storage_class)
-        if type(query) is bytes:
-            return _qs_to_multidict(query, self.parameter_storage_class)
-        return pairs_to_multidict(parse_qsl(query), self.parameter_storage_class)
+    #: The query string's arguments (parsed on first access, then cached).
+    args = _ArgsProperty()
 
     @cached_property
     def cookies(self) -> ImmutableMultiDict:
@@ -503,6 +592,9 @@ class Request:
     def _load_form_data(self) -> None:
         # Parse form and files once; both land in the instance __dict__.
         d = self.__dict__
+        if "_no_files" in d and "files" not in d:
+            # The direct urlencoded path in `form` read the body: no files.
+            d["files"] = _dict_new(ImmutableMultiDict)
         if "form" in d and "files" in d:
             return
         mimetype = self.mimetype
@@ -531,50 +623,8 @@ class Request:
         # app's request class reads all three from the config at once.
         return self.max_content_length, self.max_form_memory_size, self.max_form_parts
 
-    @cached_property
-    def form(self) -> ImmutableMultiDict:
-        """Fields of a urlencoded or multipart body; empty for other content types.
-
-        :raises RequestEntityTooLarge: a body or form limit was hit.
-        :raises BadRequest: the body is malformed.
-        """
-        d = self.__dict__
-        if self._direct_form and "_cached_data" not in d:
-            # PERF: a urlencoded body of known length within MAX_CONTENT_LENGTH
-            # (what a browser form sends) goes straight from the input stream
-            # to the parser: no options parsing and no `stream` checks, which
-            # would only hand back this same stream. With the faster parsing
-            # behind it: 206k -> 125k instructions per request (callgrind,
-            # benchmarks/run.py --scenarios form).
-            # Every other body, and a subclass that overrides one of the body
-            # attributes, takes the general path in _load_form_data.
-            # Not self.content_type: two Python calls fewer.
-            if self.headers.get("Content-Type") == _URLENCODED:
-                length = self.content_length
-                if length is not None:
-                    limit, max_memory, max_parts = self._form_limits()
-                    if limit is None or length <= limit:
-                        unbounded = self._unbounded_input
-                        if (
-                            unbounded is not None
-                            and unbounded[1] == length
-                            and "input_stream" not in d
-                            and (max_memory is None or length <= max_memory)
-                        ):
-                            # The body is untouched: read it from the server's
-                            # stream, exactly Content-Length bytes, with no
-                            # input_stream made to bound the read.
-                            body = _read_exactly(unbounded[0], length)
-                            d["input_stream"] = _EMPTY_STREAM  # read to its end
-                            form, d["files"] = _parse_urlencoded_body(body, max_parts)
-                            return form
-                        form, d["files"] = _parse_urlencoded(
-                            self.input_stream, length, max_memory, max_parts
-                        )
-                        return form
-        self._load_form_data()
-        form = d["form"]
-        return form  # type: ignore[no-any-return]
+    #: Fields of a urlencoded or multipart body (parsed on first access, then cached).
+    form = _FormProperty()
 
     @cached_property
     def files(self) -> ImmutableMultiDict:
@@ -816,14 +866,13 @@ def _empty_parameters(cls: type[ImmutableMultiDict]) -> ImmutableMultiDict:
     return cls()
 
 
-def _read_exactly(stream: t.IO[bytes], length: int) -> bytes:
-    # ``length`` bytes from a stream that may hold more; a short read goes on
-    # through _BoundedInput, which raises ClientDisconnected when the body
-    # ends early.
-    data = stream.read(length) or b""  # None from a non-blocking stream: nothing yet
-    if len(data) < length:
-        data += _BoundedInput(stream, length - len(data)).readall()
-    return data
+def _read_rest(stream: t.IO[bytes], data: bytes | None, length: int) -> bytes:
+    # The rest of a ``length``-byte body after a short first read of it
+    # (``data``; None from a non-blocking stream: nothing yet), from a stream
+    # that may hold more. It goes on through _BoundedInput, which raises
+    # ClientDisconnected when the body ends early.
+    data = data or b""
+    return data + _BoundedInput(stream, length - len(data)).readall()
 
 
 def _cookies_to_multidict(header: str, cls: type[ImmutableMultiDict]) -> ImmutableMultiDict:
@@ -840,7 +889,7 @@ def _cookies_to_multidict(header: str, cls: type[ImmutableMultiDict]) -> Immutab
         # A repeated name, or an empty one (parse_cookie skips those).
         return pairs_to_multidict(parse_cookie(header), cls)
     # PERF: cls._from_lists(lists) inlined, a classmethod call less (~450
-    # instructions; /tmp/perf/icount.sh erlen cookie).
+    # instructions; benchmarks/instructions.py cookie).
     multidict = _dict_new(cls)
     _dict_update(multidict, lists)
     return multidict
