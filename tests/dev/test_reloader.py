@@ -251,3 +251,21 @@ def test_stop_ends_changes_promptly(
     w.thread.join(5)
     assert not w.thread.is_alive()
     assert time.monotonic() - started < 1.0
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_save_while_roots_are_added_is_not_lost(
+    project: pathlib.Path,
+    backend: str,
+    watching: cabc.Callable[[Reloader], Watching],
+) -> None:
+    # The supervisor adds the new child's module directories right after it
+    # starts serving; a save at that moment must still reload.
+    other = project.parent / f"{project.name}-other"
+    other.mkdir()
+    (other / "lib.py").write_text("")
+    w = watching(Reloader([str(project)], backend=backend, interval=0.3))
+    (project / "app.py").write_text("x = 2\n")
+    assert w.reloader.add_roots([str(other)])
+    assert w.next() == {str(project / "app.py")}
+    assert w.quiet()

@@ -381,14 +381,16 @@ class Reloader:
         """Compare modification times every ``interval`` seconds until stopped."""
         _, before = self.scan()
         while not self._stop.wait(self.interval):
-            if self._restart.is_set():
-                # New roots: their files are not changes, take a new baseline.
-                self._restart.clear()
-                _, before = self.scan()
-                continue
             _, after = self.scan()
-            changed = {p for p, v in after.items() if before.get(p) != v}
-            changed |= before.keys() - after.keys()
+            if self._restart.is_set():
+                # New roots: their files are not changes, but a file watched
+                # before that changed meanwhile is (a save right after the
+                # supervisor added the new child's directories).
+                self._restart.clear()
+                changed = {p for p, v in before.items() if after.get(p) != v}
+            else:
+                changed = {p for p, v in after.items() if before.get(p) != v}
+                changed |= before.keys() - after.keys()
             before = after
             if changed:
                 yield changed
