@@ -264,3 +264,31 @@ def test_files_after_a_form_read_directly() -> None:
     r.form  # noqa: B018
     r.close()  # no files asked for: nothing to close
     assert "files" not in r.__dict__
+
+
+@pytest.mark.parametrize("read", ["get_data", "stream_read", "json"])
+def test_whole_body_reads_gather_short_reads(read: str) -> None:
+    body = b'{"text": "abcdefghijklmnopqrstuvwxyz"}'
+    env = environ()
+    env.update(
+        {
+            "CONTENT_TYPE": "application/json",
+            "CONTENT_LENGTH": str(len(body)),
+            "wsgi.input": ShortReads(body, 3),
+        }
+    )
+    r = request_from_environ(env)
+    if read == "get_data":
+        assert r.get_data() == body
+    elif read == "stream_read":
+        assert r.stream.read() == body
+    else:
+        assert r.get_json() == {"text": "abcdefghijklmnopqrstuvwxyz"}
+
+
+def test_a_whole_body_read_cut_short_is_a_disconnect() -> None:
+    env = environ(BODY)
+    env["wsgi.input"] = ShortReads(BODY[:10], 3)
+    r = request_from_environ(env)
+    with pytest.raises(ClientDisconnected):
+        r.get_data()

@@ -17,6 +17,7 @@ import typing as t
 from types import MappingProxyType
 from types import TracebackType
 
+from ._internal import UPPERCASE_METHODS
 from ._internal import cached_property
 from .datastructures import CombinedMultiDict
 from .datastructures import FileStorage
@@ -72,8 +73,6 @@ _BODY_ATTRIBUTES = (
     "stream",
     "input_stream",
 )
-# Methods that are their own .upper(): most requests' method, spared the call.
-_UPPERCASE_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 # SECURITY: a Host header may only hold what a host[:port] can; "/", "?",
 # "#", "@", "\\" and whitespace would let it rewrite the URLs built from it.
@@ -124,8 +123,12 @@ class _BoundedInput(io.RawIOBase):
     def read(self, size: int | None = -1) -> bytes:
         # PERF: _take and _check inlined: a form body is read through here
         # (benchmarks/run.py --scenarios form).
+        if size is None or size < 0:
+            # The whole rest, however few bytes each read of the server's
+            # stream gives (RawIOBase.readall calls read(n) until b"").
+            return self.readall() or b""
         remaining = self._remaining
-        want = remaining if size is None or size < 0 or size > remaining else size
+        want = size if size < remaining else remaining
         if want == 0:
             return b""
         data = self._stream.read(want)
@@ -366,7 +369,7 @@ class Request:
         # checks below cost ~1.1k instructions less than method.upper() and
         # `path[:1] == "/" and path[1:2] != "/"` (slicing and method calls;
         # benchmarks/instructions.py hello).
-        self.method = method if method in _UPPERCASE_METHODS else method.upper()
+        self.method = method if method in UPPERCASE_METHODS else method.upper()
         self.scheme = scheme
         self.server = server
         # COMPAT: Werkzeug strips the trailing slash of the root path and makes
