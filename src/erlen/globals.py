@@ -173,8 +173,11 @@ class _Proxy:
 
 
 _object_getattribute = object.__getattribute__
-#: What the generic attribute lookup finds on a proxy itself (not forwarded).
-_PROXY_NAMES = frozenset({*(name for cls in _Proxy.__mro__ for name in vars(cls)), "_erlen_target"})
+#: What the generic attribute lookup finds on a proxy itself (not forwarded);
+#: the class's documentation and annotations are the target's, as in Flask.
+_PROXY_NAMES = frozenset(
+    {*(name for cls in _Proxy.__mro__ for name in vars(cls)), "_erlen_target"}
+) - {"__doc__", "__annotations__"}
 
 
 def _proxy(

@@ -593,6 +593,8 @@ def test_proxy_forwards_every_name_it_does_not_have_itself(app: Erlen) -> None:
         assert request.__dict__ is target.__dict__
         assert request.__wrapped__ is target  # type: ignore[attr-defined]
         assert request.__class__ is type(target)
+        assert request.__doc__ == type(target).__doc__
+        assert request.__annotations__ == type(target).__annotations__
         with pytest.raises(AttributeError, match="no_such_attribute"):
             request.no_such_attribute  # type: ignore[attr-defined]  # noqa: B018
         assert not hasattr(request, "no_such_attribute")
