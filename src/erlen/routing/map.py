@@ -101,18 +101,21 @@ class Map:
         Rules may be added after matching started: each is inserted into the
         compiled matcher directly.
         """
-        self.match_cache.clear()
-        for rule in rulefactory.get_rules(self):
-            rule.bind(self)
-            same = self._rules_by_endpoint.setdefault(rule.endpoint, [])
-            bisect.insort(same, rule, key=Rule.build_compare_key)
-            self._rules.append(rule)
-            has_defaults = len(same) > 1 and any(r.defaults and not r.build_only for r in same)
-            for r in same:
-                r.may_redirect = bool(r.redirect_to is not None or r.alias or has_defaults)
-            if self._matcher is not None:
-                self._matcher.add(rule)
-        self.find = self._find_first
+        try:
+            for rule in rulefactory.get_rules(self):
+                rule.bind(self)
+                same = self._rules_by_endpoint.setdefault(rule.endpoint, [])
+                bisect.insort(same, rule, key=Rule.build_compare_key)
+                self._rules.append(rule)
+                has_defaults = len(same) > 1 and any(r.defaults and not r.build_only for r in same)
+                for r in same:
+                    r.may_redirect = bool(r.redirect_to is not None or r.alias or has_defaults)
+                if self._matcher is not None:
+                    self._matcher.add(rule)
+        finally:
+            # Also when a rule of the factory failed: those before it are in.
+            self.find = self._find_first
+            self.match_cache.clear()
 
     def update(self) -> None:
         """Compile the matcher (and generate its code) now, not at the first match.
