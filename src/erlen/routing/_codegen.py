@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import threading
 import typing as t
 
 from .converters import PathConverter
@@ -144,11 +145,13 @@ class Generator:
     """Turns a trie into match functions; compiles each distinct source once.
 
     ``namespace`` holds the globals the generated code uses
-    (``ValidationError``).
+    (``ValidationError``). ``lock`` is the one held while the trie changes:
+    callers of ``compile`` hold it, and ``_Pending`` takes it to generate.
     """
 
-    def __init__(self, namespace: dict[str, t.Any]) -> None:
+    def __init__(self, namespace: dict[str, t.Any], lock: threading.RLock) -> None:
         self.namespace = namespace
+        self.lock = lock
         # Factories by source: those of the last compile, and while compiling,
         # those of the one before (so memory follows the current rules only).
         self._factories: dict[str, t.Callable[..., t.Any]] = {}
@@ -389,9 +392,16 @@ class _Pending:
         current = self.table[self.key]
         if current is not self:  # generated already (by another thread, or source())
             return current
-        func = self.generator._subunit(self.node, self.i, self.bound)
-        self.table[self.key] = func
-        return func
+        # The trie must not change while it is read (Map.add holds this lock).
+        # A rule added since this dict was made leaves it only to callers of
+        # code older than Map.find: they get a unit of the current subtree.
+        with self.generator.lock:
+            current = self.table[self.key]
+            if current is self:
+                current = self.table[self.key] = self.generator._subunit(
+                    self.node, self.i, self.bound
+                )
+        return current
 
     def __call__(self, *args: t.Any) -> t.Any:
         return self.generate()(*args)

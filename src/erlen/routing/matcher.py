@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import threading
 import typing as t
 
 from ._codegen import Generator
@@ -223,9 +224,14 @@ def _convert(slots: tuple[_Slot, ...], m: re.Match[str], vals: _Values) -> bool:
 
 
 class Matcher:
-    """Matches (domain, path, method) to a rule; built incrementally."""
+    """Matches (domain, path, method) to a rule; built incrementally.
 
-    def __init__(self) -> None:
+    ``lock`` (reentrant; ``Map`` passes its own) is held while the trie
+    changes and while code is generated from it, never while matching.
+    """
+
+    def __init__(self, lock: threading.RLock | None = None) -> None:
+        self.lock = threading.RLock() if lock is None else lock
         self.root = _Node()
         #: ``{domain: {path: [rules]}}`` for rules without variables.
         self.static: dict[str, dict[str, list[Rule]]] = {}
@@ -236,7 +242,7 @@ class Matcher:
         self._compiled: dict[tuple[t.Any, ...], _Compiled] = {}
         #: The generated match function; None until the first match after a change.
         self.find: MatchFunc | None = None
-        self._generator = Generator({"ValidationError": ValidationError})
+        self._generator = Generator({"ValidationError": ValidationError}, self.lock)
 
     # -- building -------------------------------------------------------
 
@@ -244,6 +250,12 @@ class Matcher:
         """Insert a bound rule."""
         if rule.build_only:
             return
+        with self.lock:
+            self._add(rule)
+
+    def _add(self, rule: Rule) -> None:
+        # Lists in the trie only ever grow by insertion, so a walk in another
+        # thread, iterating one by index, sees an item twice but never skips one.
         self.find = None
         self._seq += 1
         seq = self._seq
@@ -300,16 +312,21 @@ class Matcher:
     # -- matching -------------------------------------------------------
 
     def compile(self) -> MatchFunc:
-        """Generate the match function for the current rules (see ``_codegen``)."""
-        find = self.find = self._generator.compile(self.root)
+        """The match function for the current rules, generated if need be (see ``_codegen``)."""
+        with self.lock:
+            find = self.find
+            if find is None:  # not generated meanwhile by another thread
+                find = self.find = self._generator.compile(self.root)
         return find
 
     def source(self) -> str:
         """The generated source of the match function, with its constants."""
-        self.find or self.compile()
-        self._generator.generate_pending()
+        with self.lock:
+            self.compile()
+            self._generator.generate_pending()
+            units = list(self._generator.units)
         chunks = []
-        for source, consts in self._generator.units:
+        for source, consts in units:
             names = "".join(f"# k{i} = {const!r}\n" for i, const in enumerate(consts))
             chunks.append(names + source)
         return "\n".join(chunks)
