@@ -6,6 +6,8 @@ way of changing the rules must drop it, or requests keep matching old rules.
 
 from __future__ import annotations
 
+import copy
+import pickle
 import random
 import sys
 import threading
@@ -193,3 +195,31 @@ def test_rules_added_while_other_threads_match(fast_switching: None) -> None:
         add_while_matching(adds=30, threads=4)
         if time.monotonic() > deadline:
             break
+
+
+def pickled(url_map: Map) -> Map:
+    return pickle.loads(pickle.dumps(url_map))  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("copy_of", [pickled, copy.deepcopy, copy.copy])
+def test_copies_after_a_match_generate_their_own_code(copy_of: t.Callable[[Map], Map]) -> None:
+    url_map = Map([Rule("/u/<int:id>", endpoint="u"), Rule("/s", endpoint="s")])
+    assert url_map.bind("x").match("/u/1") == ("u", {"id": 1})
+    url_map.match_cache["/s"] = {"GET": "what the app derived"}
+    other = copy_of(url_map)
+    assert other.match_cache == {}
+    assert other.find == other._find_first
+    rule, values = other.bind("x").match("/u/5", return_rule=True)
+    assert values == {"id": 5}
+    found = other.find("", "/u/6", "GET", False)
+    assert found and found[0] is rule
+    if copy_of is copy.copy:
+        assert rule is url_map._rules[0]  # a shallow copy shares the rules
+    else:
+        assert rule is other._rules[0] and rule is not url_map._rules[0]
+    # Each map goes on alone: a rule added to one does not reach the other.
+    other.add(Rule("/v", endpoint="v"))
+    assert other.bind("x").match("/v") == ("v", {})
+    assert [r.endpoint for r in url_map.iter_rules()] == ["u", "s"]
+    assert endpoint_of(url_map, "/v") is None
+    assert url_map.bind("x").match("/u/2") == ("u", {"id": 2})

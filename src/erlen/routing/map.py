@@ -174,6 +174,30 @@ class Map:
                     self._matcher = matcher
         return matcher
 
+    def __getstate__(self) -> dict[str, t.Any]:
+        """The rules and settings, without the lock, the trie and the generated code.
+
+        Generated functions can't be pickled, and copied they would still
+        return the original map's rules: a copy (``pickle``, ``copy.copy``,
+        ``copy.deepcopy``) generates its own at its first match. The lists
+        ``add`` changes are copied, so a shallow copy shares the rules but
+        not the list of them.
+        """
+        state = self.__dict__.copy()
+        for name in ("_lock", "_matcher", "find", "match_cache"):
+            state.pop(name, None)
+        state["_rules"] = list(self._rules)
+        state["_rules_by_endpoint"] = {k: list(v) for k, v in self._rules_by_endpoint.items()}
+        state["converters"] = dict(self.converters)
+        return state
+
+    def __setstate__(self, state: dict[str, t.Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
+        self._matcher = None
+        self.find = self._find_first
+        self.match_cache = {}
+
     def iter_rules(self, endpoint: t.Any | None = None) -> cabc.Iterator[Rule]:
         """Iterate over all rules, or those of one endpoint (KeyError if none)."""
         if endpoint is not None:
