@@ -64,6 +64,7 @@ from .converters import FloatConverter
 from .converters import IntegerConverter
 from .converters import NumberConverter
 from .converters import ValidationError
+from .converters import parse_int
 from .exceptions import NoMatch
 from .rules import Part
 from .rules import Rule
@@ -157,8 +158,9 @@ class _Tail:
 
 def _to_python(conv: BaseConverter) -> t.Callable[[str], t.Any] | None:
     # PERF: skip the call for converters whose to_python is the identity, and
-    # call int/float directly for number converters without options (their
-    # regex already guarantees the text parses).
+    # for number converters without options, call float directly (its regex
+    # guarantees the text parses) and parse_int for int (which fails only on
+    # text too long to convert); the generated code inlines both.
     cls = type(conv)
     if cls.to_python is BaseConverter.to_python:
         return None
@@ -171,7 +173,7 @@ def _to_python(conv: BaseConverter) -> t.Callable[[str], t.Any] | None:
     ):
         num_convert = type(conv).num_convert
         if num_convert is IntegerConverter.num_convert:
-            return int
+            return parse_int
         if num_convert is FloatConverter.num_convert:
             return float
     return conv.to_python
