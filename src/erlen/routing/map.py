@@ -112,9 +112,10 @@ class Map:
 
         Rules may be added after matching started, also while other threads
         match: each is inserted into the trie directly, but the generated
-        code is discarded and generated again at the next match, which makes
-        an add followed by a match cost ~2 ms with 2,000 rules. Add rules
-        before serving where you can.
+        code is discarded and generated again at the next match, so an add
+        followed by a match costs 2-3 ms with 2,000 rules
+        (``benchmarks/bench_routing.py``). Add rules before serving where
+        you can.
         """
         with self._lock:
             try:

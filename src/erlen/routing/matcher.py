@@ -42,12 +42,22 @@ The trie is searched in two ways:
   both agree.
 
 Adding a rule inserts it into the trie in O(depth) and drops the generated
-code; the next match generates it again (each distinct source is compiled
-once per matcher, and subtrees behind a dispatch dict only at their first
-match, so this costs milliseconds for a thousand rules). The
-generated code holds each rule's methods set, websocket flag and defaults
-dict as they were when it was generated: change a rule by adding a new one.
-``Matcher.source()`` shows the generated source.
+code; the next match generates it again. Units generated then reuse the
+compiled code of equal sources in the code dropped; units behind a dispatch
+dict are generated, and compiled, again at their first match. An add
+followed by a match costs 2-3 ms with 2,000 rules. The generated code holds each rule's methods set,
+websocket flag and defaults dict as they were when it was generated: change
+a rule by adding a new one. ``Matcher.source()`` shows the generated source.
+
+Threads: ``Map`` holds one lock while a rule is added and while code is
+generated or installed, so code is never generated from a trie in the
+middle of a change, nor kept after one. Matching takes no lock: generated
+code is a snapshot (a thread still running the code of before an add
+answers for the rules of before), and the walk tolerates a concurrent
+insertion (the trie's lists and dicts only grow).
+
+An ``int`` segment with more digits than ``int()`` converts
+(``sys.get_int_max_str_digits()``) is no match, like a ``ValidationError``.
 """
 
 from __future__ import annotations
