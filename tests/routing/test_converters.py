@@ -7,6 +7,7 @@ import pytest
 
 from erlen.http.exceptions import NotFound
 from erlen.routing import BaseConverter
+from erlen.routing import IntegerConverter
 from erlen.routing import Map
 from erlen.routing import PathConverter
 from erlen.routing import Rule
@@ -52,6 +53,30 @@ def test_int() -> None:
         with pytest.raises(NotFound):
             a.match(bad)
     assert a.build("x", {"n": 5}) == "/5"
+
+
+def test_int_with_more_digits_than_int_converts_is_no_match() -> None:
+    # int() refuses text over sys.get_int_max_str_digits() (4,300) digits: a
+    # malformed URL must be a 404 (or the next rule), never a 500.
+    digits = "9" * 5000
+    a = adapter(
+        Rule("/<int:n>", endpoint="x"),
+        Rule("/s/<int(signed=True):n>", endpoint="s"),
+        Rule("/r/<int(min=2):n>", endpoint="r"),
+        Rule("/m/<int:a>-<int:b>", endpoint="m"),
+        Rule("/f/<float:x>", endpoint="f"),
+        Rule("/n/<int:n>", endpoint="int"),
+        Rule("/n/<name>", endpoint="name"),
+    )
+    for path in [f"/{digits}", f"/s/-{digits}", f"/r/{digits}", f"/m/1-{digits}"]:
+        with pytest.raises(NotFound):
+            a.match(path)
+    assert a.match(f"/n/{digits}") == ("name", {"name": digits})
+    assert a.match("/m/1-2") == ("m", {"a": 1, "b": 2})
+    assert a.match(f"/f/{digits}.5") == ("f", {"x": float("inf")})
+    converter = IntegerConverter(Map(), min=2)
+    with pytest.raises(ValidationError):
+        converter.to_python(digits)
 
 
 def test_int_options() -> None:

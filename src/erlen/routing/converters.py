@@ -53,6 +53,18 @@ class ValidationError(ValueError):
     """
 
 
+def parse_int(value: str) -> int:
+    """``int(value)``, raising ``ValidationError`` for text too long to convert.
+
+    ``int()`` refuses more than ``sys.get_int_max_str_digits()`` (4,300)
+    digits; a URL with such a number is malformed: 404, not 500.
+    """
+    try:
+        return int(value)
+    except ValueError:
+        raise ValidationError() from None
+
+
 class BaseConverter:
     """A converter matching one path segment and passing the text unchanged."""
 
@@ -170,7 +182,10 @@ class NumberConverter(BaseConverter):
     def to_python(self, value: str) -> t.Any:
         if self.fixed_digits and len(value) != self.fixed_digits:
             raise ValidationError()
-        number = self.num_convert(value)
+        try:
+            number = self.num_convert(value)
+        except ValueError:  # more digits than int() converts: a 404, not a 500
+            raise ValidationError() from None
         if (self.min is not None and number < self.min) or (
             self.max is not None and number > self.max
         ):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import collections.abc as cabc
 import re
+import threading
 import typing as t
 from urllib.parse import urljoin
 
@@ -70,6 +71,12 @@ class Map:
     ) -> None:
         self._rules: list[Rule] = []
         self._rules_by_endpoint: dict[t.Any, list[Rule]] = {}
+        # Serialises what changes the trie or generates code from it (add,
+        # update, the first match after a change, a unit's first match), so
+        # code is never generated from, nor installed over, a trie in the
+        # middle of a change. Matching with code already generated takes no
+        # lock (see _find_first).
+        self._lock = threading.RLock()
         self._matcher: Matcher | None = None
         #: The generated match function, ``(domain, path, method, websocket)
         #: -> (rule, values)``, for hot paths that can skip ``MapAdapter.match``:
@@ -78,9 +85,14 @@ class Map:
         #: rule's defaults. A falsy result (None: no rule matched, False: a slash
         #: redirect), or a rule with ``may_redirect`` set, needs
         #: ``MapAdapter.match`` for the full answer (404, 405, redirects).
+        #: Read it at each match: ``add`` replaces it (a function captured
+        #: earlier keeps matching the rules of its time).
         self.find: MatchFunc = self._find_first
         #: For callers that memoise what they derive from a match (the app keeps
-        #: its static hits here): emptied whenever a rule is added.
+        #: its static hits here). ``add`` installs a new empty dict instead of
+        #: clearing this one, so capture the dict *before* matching and write
+        #: into the captured one: what a match racing an ``add`` derived then
+        #: lands in a discarded dict instead of outliving the change.
         self.match_cache: dict[t.Any, t.Any] = {}
         self.default_subdomain = default_subdomain
         self.strict_slashes = strict_slashes
@@ -98,21 +110,33 @@ class Map:
     def add(self, rulefactory: RuleFactory) -> None:
         """Add a rule (or every rule of a factory); O(1) amortised.
 
-        Rules may be added after matching started: each is inserted into the
-        compiled matcher directly.
+        Rules may be added after matching started, also while other threads
+        match: each is inserted into the trie directly, but the generated
+        code is discarded and generated again at the next match, so an add
+        followed by a match costs 2-3 ms with 2,000 rules
+        (``benchmarks/bench_routing.py``). Add rules before serving where
+        you can.
         """
-        self.match_cache.clear()
-        for rule in rulefactory.get_rules(self):
-            rule.bind(self)
-            same = self._rules_by_endpoint.setdefault(rule.endpoint, [])
-            bisect.insort(same, rule, key=Rule.build_compare_key)
-            self._rules.append(rule)
-            has_defaults = len(same) > 1 and any(r.defaults and not r.build_only for r in same)
-            for r in same:
-                r.may_redirect = bool(r.redirect_to is not None or r.alias or has_defaults)
-            if self._matcher is not None:
-                self._matcher.add(rule)
-        self.find = self._find_first
+        with self._lock:
+            try:
+                for rule in rulefactory.get_rules(self):
+                    rule.bind(self)
+                    same = self._rules_by_endpoint.setdefault(rule.endpoint, [])
+                    bisect.insort(same, rule, key=Rule.build_compare_key)
+                    self._rules.append(rule)
+                    has_defaults = len(same) > 1 and any(
+                        r.defaults and not r.build_only for r in same
+                    )
+                    for r in same:
+                        r.may_redirect = bool(r.redirect_to is not None or r.alias or has_defaults)
+                    if self._matcher is not None:
+                        self._matcher.add(rule)
+            finally:
+                # Also when a rule of the factory failed: those before it are
+                # in. The memo goes last: whoever captures the new dict reads
+                # find afterwards and so matches the new rules.
+                self.find = self._find_first
+                self.match_cache = {}
 
     def update(self) -> None:
         """Compile the matcher (and generate its code) now, not at the first match.
@@ -120,27 +144,60 @@ class Map:
         Subtrees behind a large dispatch table are still generated at their
         first match (see ``erlen.routing._codegen``).
         """
-        matcher = self._get_matcher()
-        self.find = matcher.find or matcher.compile()
+        with self._lock:
+            matcher = self._get_matcher()
+            self.find = matcher.find or matcher.compile()
 
     def _find_first(
         self, domain: str, path: str, method: str, websocket: bool
     ) -> tuple[Rule, dict[str, t.Any]] | t.Literal[False] | None:
         """``find`` while no code is generated for the current rules: generate it."""
-        matcher = self._matcher or self._get_matcher()
-        find = matcher.find or matcher.compile()
-        if matcher.find is find:  # no rule was added meanwhile
-            self.find = find
+        # Generating and installing under the lock that add holds: no rule can
+        # be added in between, so the code installed is that of the current
+        # trie, and the next add replaces it. Matching runs after the lock is
+        # released (a converter may be slow).
+        with self._lock:
+            matcher = self._get_matcher()
+            find = self.find = matcher.find or matcher.compile()
         return find(domain, path, method, websocket)
 
     def _get_matcher(self) -> Matcher:
         matcher = self._matcher
         if matcher is None:
-            matcher = Matcher()
-            for rule in self._rules:
-                matcher.add(rule)
-            self._matcher = matcher
+            with self._lock:
+                # Under the lock: a rule added while the trie is built would
+                # miss both the trie and (since _matcher was None) the add.
+                matcher = self._matcher
+                if matcher is None:
+                    matcher = Matcher(self._lock)
+                    for rule in self._rules:
+                        matcher.add(rule)
+                    self._matcher = matcher
         return matcher
+
+    def __getstate__(self) -> dict[str, t.Any]:
+        """The rules and settings, without the lock, the trie and the generated code.
+
+        Generated functions can't be pickled, and copied they would still
+        return the original map's rules: a copy (``pickle``, ``copy.copy``,
+        ``copy.deepcopy``) generates its own at its first match. The lists
+        ``add`` changes are copied, so a shallow copy shares the rules but
+        not the list of them.
+        """
+        state = self.__dict__.copy()
+        for name in ("_lock", "_matcher", "find", "match_cache"):
+            state.pop(name, None)
+        state["_rules"] = list(self._rules)
+        state["_rules_by_endpoint"] = {k: list(v) for k, v in self._rules_by_endpoint.items()}
+        state["converters"] = dict(self.converters)
+        return state
+
+    def __setstate__(self, state: dict[str, t.Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
+        self._matcher = None
+        self.find = self._find_first
+        self.match_cache = {}
 
     def iter_rules(self, endpoint: t.Any | None = None) -> cabc.Iterator[Rule]:
         """Iterate over all rules, or those of one endpoint (KeyError if none)."""
