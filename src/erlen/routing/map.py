@@ -9,6 +9,7 @@ import threading
 import typing as t
 from urllib.parse import urljoin
 
+from erlen.http._internal import UPPERCASE_METHODS
 from erlen.http.exceptions import HTTPException
 from erlen.http.exceptions import MethodNotAllowed
 from erlen.http.exceptions import NotFound
@@ -31,11 +32,6 @@ __all__ = ["Map", "MapAdapter"]
 
 _merge_slashes_re = re.compile("/{2,}")
 _redirect_var_re = re.compile(r"<([^>]+)>")
-# PERF: methods that need no .upper(): a set lookup costs ~100 instructions,
-# the call ~350.
-_UPPERCASE_METHODS = frozenset(
-    {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE"}
-)
 
 
 class Map:
@@ -346,7 +342,7 @@ class MapAdapter:
         matcher = url_map._matcher or url_map._get_matcher()
         if path_info is None:
             path_info = self.path_info
-        if method not in _UPPERCASE_METHODS:
+        if method not in UPPERCASE_METHODS:
             # PERF: the common methods arrive uppercase; skip .upper() for them.
             method = (method or self.default_method).upper()
         if websocket is None:
