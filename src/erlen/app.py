@@ -23,7 +23,7 @@ from .config import ConfigAttribute
 from .ctx import AppContext
 from .ctx import RequestContext
 from .ctx import _AppCtxGlobals
-from .globals import _cv_ctx
+from .globals import _ctx_get
 from .http.exceptions import Aborter
 from .http.exceptions import BadRequestKeyError
 from .http.exceptions import HTTPException
@@ -526,7 +526,7 @@ class Erlen(TemplatingMixin, Scaffold):
 
     def make_default_options_response(self) -> Response:
         """The answer to an automatic ``OPTIONS`` request: the allowed methods."""
-        adapter = _cv_ctx.get().url_adapter
+        adapter = _ctx_get().url_adapter
         methods = adapter.allowed_methods() if adapter is not None else []
         rv = self.response_class()
         rv.allow.update(methods)
@@ -675,7 +675,7 @@ class Erlen(TemplatingMixin, Scaffold):
 
     def full_dispatch_request(self) -> Response:
         """Run the pipeline for the active request context and return the response."""
-        ctx = t.cast(RequestContext, _cv_ctx.get())
+        ctx = t.cast(RequestContext, _ctx_get())
         if not self._got_first_request:
             self._freeze()
         if self._overrides - {"full_dispatch_request"}:
@@ -685,19 +685,19 @@ class Erlen(TemplatingMixin, Scaffold):
 
     def preprocess_request(self) -> t.Any:
         """Run url value preprocessors and before_request functions; a value ends the request."""
-        ctx = t.cast(RequestContext, _cv_ctx.get())
+        ctx = t.cast(RequestContext, _ctx_get())
         plan = pipeline.current_plan(self)
         return pipeline.run_sync(pipeline.preprocess(self, ctx, plan, pipeline.call_blocking))
 
     def dispatch_request(self) -> t.Any:
         """Call the view (or raise the routing error) and return its value."""
-        ctx = t.cast(RequestContext, _cv_ctx.get())
+        ctx = t.cast(RequestContext, _ctx_get())
         plan = pipeline.current_plan(self)
         return pipeline.dispatch(self, ctx, plan, pipeline.call_blocking)
 
     def process_response(self, response: Response) -> Response:
         """Run after-request functions and save the session."""
-        ctx = t.cast(RequestContext, _cv_ctx.get())
+        ctx = t.cast(RequestContext, _ctx_get())
         plan = pipeline.current_plan(self)
         return pipeline.run_sync(
             pipeline.process_response(self, ctx, plan, response, pipeline.call_blocking)
@@ -705,7 +705,7 @@ class Erlen(TemplatingMixin, Scaffold):
 
     def finalize_request(self, rv: t.Any, from_error_handler: bool = False) -> Response:
         """Make the response and process it."""
-        ctx = t.cast(RequestContext, _cv_ctx.get())
+        ctx = t.cast(RequestContext, _ctx_get())
         plan = pipeline.current_plan(self)
         return pipeline.run_sync(
             pipeline.finalize(self, ctx, plan, rv, pipeline.call_blocking, from_error_handler)
@@ -713,7 +713,7 @@ class Erlen(TemplatingMixin, Scaffold):
 
     def handle_user_exception(self, e: Exception) -> t.Any:
         """Handle an error from a view or hook with the registered handlers, or re-raise it."""
-        ctx = t.cast(RequestContext, _cv_ctx.get())
+        ctx = t.cast(RequestContext, _ctx_get())
         plan = pipeline.current_plan(self)
         return pipeline.run_sync(
             pipeline.handle_user_exception(self, ctx, plan, e, pipeline.call_blocking)
@@ -721,7 +721,7 @@ class Erlen(TemplatingMixin, Scaffold):
 
     def handle_http_exception(self, e: HTTPException) -> t.Any:
         """Handle an HTTP error with its registered handler, or return it as the response."""
-        ctx = t.cast(RequestContext, _cv_ctx.get())
+        ctx = t.cast(RequestContext, _ctx_get())
         plan = pipeline.current_plan(self)
         return pipeline.run_sync(
             pipeline.handle_http_exception(self, ctx, plan, e, pipeline.call_blocking)
@@ -729,7 +729,7 @@ class Erlen(TemplatingMixin, Scaffold):
 
     def handle_exception(self, e: Exception) -> Response:
         """Handle an error no handler caught: re-raise it (propagation) or answer 500."""
-        ctx = t.cast(RequestContext, _cv_ctx.get())
+        ctx = t.cast(RequestContext, _ctx_get())
         plan = pipeline.current_plan(self)
         return pipeline.run_sync(
             pipeline.handle_exception(self, ctx, plan, e, pipeline.call_blocking)
@@ -754,7 +754,7 @@ class Erlen(TemplatingMixin, Scaffold):
 
     def log_exception(self, exc_info: t.Any) -> None:
         """Log an unhandled error with the request's path and method."""
-        ctx = _cv_ctx.get(None)
+        ctx = _ctx_get(None)
         if ctx is not None and ctx.request is not None:
             where = f"{ctx.request.path} [{ctx.request.method}]"
         else:
@@ -763,7 +763,7 @@ class Erlen(TemplatingMixin, Scaffold):
 
     def do_teardown_request(self, exc: BaseException | None = None) -> None:
         """Run the teardown_request functions (innermost blueprint first, each list reversed)."""
-        ctx = _cv_ctx.get()
+        ctx = _ctx_get()
         request = ctx.request
         names: list[str | None] = [*(request.blueprints if request is not None else ()), None]
         for name in names:
@@ -919,7 +919,7 @@ def _subdomain(host: str, server_name: t.Any) -> str:
 
 
 def _current_endpoint() -> str | None:
-    ctx = _cv_ctx.get(None)
+    ctx = _ctx_get(None)
     if ctx is None or ctx.request is None:
         return None
     return ctx.request.endpoint

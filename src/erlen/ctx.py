@@ -15,7 +15,9 @@ import sys
 import typing as t
 from types import TracebackType
 
-from .globals import _cv_ctx
+from .globals import _ctx_get
+from .globals import _ctx_reset
+from .globals import _ctx_set
 from .globals import _request_ctx
 from .signals import appcontext_popped
 from .signals import appcontext_pushed
@@ -59,7 +61,7 @@ class _AppCtxGlobals:
         return iter(self.__dict__)
 
     def __repr__(self) -> str:
-        ctx = _cv_ctx.get(None)
+        ctx = _ctx_get(None)
         if ctx is not None:
             return f"<erlen.g of '{ctx.app.name}'>"
         return object.__repr__(self)
@@ -102,7 +104,7 @@ class AppContext:
 
     def push(self) -> None:
         """Make this the active context."""
-        self._tokens.append(_cv_ctx.set(self))
+        self._tokens.append(_ctx_set(self))
         if appcontext_pushed.receivers:
             appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
 
@@ -114,9 +116,9 @@ class AppContext:
                     exc = sys.exc_info()[1]
                 self.app.do_teardown_appcontext(exc)
         finally:
-            ctx = _cv_ctx.get(None)
+            ctx = _ctx_get(None)
             token = self._tokens.pop()
-            _cv_ctx.reset(token)
+            _ctx_reset(token)
         if ctx is not self:
             raise AssertionError(f"Popped wrong app context. ({ctx!r} instead of {self!r})")
         if appcontext_popped.receivers:
@@ -188,11 +190,11 @@ class RequestContext(AppContext):
         """Make this the active context, sharing ``g`` with an outer context of the same app."""
         tokens = self._tokens
         if not tokens:
-            outer = _cv_ctx.get(None)
+            outer = _ctx_get(None)
             if outer is not None and outer.app is self.app:
                 self.g = outer.g
                 self._owns_app_context = False
-        tokens.append(_cv_ctx.set(self))
+        tokens.append(_ctx_set(self))
         if appcontext_pushed.receivers and self._owns_app_context:
             appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
 
@@ -216,8 +218,8 @@ class RequestContext(AppContext):
                 ):
                     self._tear_down(exc)
         finally:
-            ctx = _cv_ctx.get(None)
-            _cv_ctx.reset(tokens.pop())
+            ctx = _ctx_get(None)
+            _ctx_reset(tokens.pop())
         if ctx is not self:
             raise AssertionError(f"Popped wrong request context. ({ctx!r} instead of {self!r})")
         if last and appcontext_popped.receivers and self._owns_app_context:
@@ -247,12 +249,12 @@ class RequestContext(AppContext):
 
 def has_app_context() -> bool:
     """Whether an app context (or a request context) is active."""
-    return _cv_ctx.get(None) is not None
+    return _ctx_get(None) is not None
 
 
 def has_request_context() -> bool:
     """Whether a request context is active."""
-    ctx = _cv_ctx.get(None)
+    ctx = _ctx_get(None)
     return ctx is not None and ctx.request is not None
 
 
@@ -261,7 +263,7 @@ def after_this_request(f: _F) -> _F:
 
     ``f`` must return the response (or a new one).
     """
-    ctx = _cv_ctx.get(None)
+    ctx = _ctx_get(None)
     if ctx is None or ctx.request is None:
         raise RuntimeError(
             "'after_this_request' can only be used when a request context is active,"
@@ -281,7 +283,7 @@ def copy_current_request_context(f: _F) -> _F:
     For work handed to another thread or greenlet, where the context is not
     otherwise visible. The copy shares ``request`` and ``session``.
     """
-    ctx = _cv_ctx.get(None)
+    ctx = _ctx_get(None)
     if ctx is None or ctx.request is None:
         raise RuntimeError(
             "'copy_current_request_context' can only be used when a request context is"

@@ -7,7 +7,7 @@ import os
 import typing as t
 from functools import update_wrapper
 
-from .globals import _cv_ctx
+from .globals import _ctx_get
 from .globals import current_app
 from .globals import request
 from .http import files as _files
@@ -50,7 +50,7 @@ def _url_for(
     external: bool | None,
     values: dict[str, t.Any],
 ) -> str:
-    ctx = _cv_ctx.get(None)
+    ctx = _ctx_get(None)
     req = ctx.request if ctx is not None and ctx.app is app else None
     if req is not None:
         url_adapter = ctx.url_adapter  # type: ignore[union-attr]
@@ -100,7 +100,7 @@ def redirect(
     Response: type[Response] | None = None,  # noqa: N803 - Flask's argument name
 ) -> Response:
     """A response redirecting to ``location`` (uses ``app.redirect`` inside an app context)."""
-    ctx = _cv_ctx.get(None)
+    ctx = _ctx_get(None)
     if ctx is not None and Response is None:
         return ctx.app.redirect(location, code=code)
     rv: t.Any = _http_redirect(location, code, Response=Response)
@@ -109,7 +109,7 @@ def redirect(
 
 def abort(code: int | Response, *args: t.Any, **kwargs: t.Any) -> t.NoReturn:
     """Raise the HTTP error for ``code`` (with ``app.aborter`` inside an app context)."""
-    ctx = _cv_ctx.get(None)
+    ctx = _ctx_get(None)
     if ctx is not None:
         ctx.app.aborter(code, *args, **kwargs)
     _http_abort(code, *args, **kwargs)
@@ -196,7 +196,7 @@ def stream_with_context(
 
         return update_wrapper(decorator, func)  # type: ignore[return-value]
 
-    ctx = _cv_ctx.get(None)
+    ctx = _ctx_get(None)
     if ctx is None or ctx.request is None:
         raise RuntimeError(
             "'stream_with_context' can only be used when a request context is active,"

@@ -23,7 +23,7 @@ import threading
 import typing as t
 from types import CoroutineType
 
-from .globals import _cv_ctx
+from .globals import _ctx_get
 from .http.exceptions import BadRequestKeyError
 from .http.exceptions import HTTPException
 from .http.exceptions import InternalServerError
@@ -277,5 +277,5 @@ async def handle_exception(
 
 def current_plan(app: Erlen) -> Plan:
     """The plan of the active request (for the public sync pipeline methods)."""
-    ctx = _cv_ctx.get()
+    ctx = _ctx_get()
     return app._plan_for(ctx.request.endpoint if ctx.request is not None else None)

@@ -17,7 +17,7 @@ import jinja2
 from markupsafe import Markup
 
 from .globals import _app_ctx
-from .globals import _cv_ctx
+from .globals import _ctx_get
 from .globals import g
 from .globals import request
 from .globals import session
@@ -142,7 +142,7 @@ def _explain_attempts(
             "Error: the template could not be found. Check its name and that it sits in"
             " the templates folder of the app or of a registered blueprint."
         )
-        ctx = _cv_ctx.get(None)
+        ctx = _ctx_get(None)
         blueprint = ctx.request.blueprint if ctx is not None and ctx.request is not None else None
         if blueprint is not None:
             lines.append(
@@ -226,7 +226,7 @@ def update_template_context(app: Erlen, context: dict[str, t.Any]) -> None:
     # PERF: an app without context processors pays for no copy and no lookup
     # of the request's blueprints (benchmarks/ template).
     if processors:
-        ctx = _cv_ctx.get(None)
+        ctx = _ctx_get(None)
         names: list[str | None] = [None]
         if ctx is not None and ctx.request is not None and len(processors) > (None in processors):
             names.extend(reversed(ctx.request.blueprints))
@@ -237,7 +237,7 @@ def update_template_context(app: Erlen, context: dict[str, t.Any]) -> None:
                 for func in funcs:
                     context.update(app.ensure_sync(func)())
         context.update(original)
-    ctx = _cv_ctx.get(None)
+    ctx = _ctx_get(None)
     if ctx is None:
         return
     if "g" not in context:
@@ -282,7 +282,7 @@ def _stream(app: Erlen, template: jinja2.Template, context: dict[str, t.Any]) ->
             )
 
     rv = generate()
-    ctx = _cv_ctx.get(None)
+    ctx = _ctx_get(None)
     if ctx is not None and ctx.request is not None:
         return stream_with_context(rv)
     return rv

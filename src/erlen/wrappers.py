@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typing as t
 
-from .globals import _cv_ctx
+from .globals import _ctx_get
 from .http.exceptions import BadRequest
 from .http.request import Request as _HTTPRequest
 from .http.response import Response as _HTTPResponse
@@ -18,7 +18,7 @@ if t.TYPE_CHECKING:
 
 
 def _config(key: str, default: t.Any) -> t.Any:
-    ctx = _cv_ctx.get(None)
+    ctx = _ctx_get(None)
     if ctx is None:
         return default
     return ctx.app.config.get(key, default)
@@ -64,7 +64,7 @@ class Request(_HTTPRequest):
         # Subscripts, not config.get: ~400 instructions less
         # (benchmarks/instructions.py form); an app's config has all three
         # unless they were deleted from it.
-        ctx = _cv_ctx.get(None)
+        ctx = _ctx_get(None)
         if ctx is None:
             return None, 500_000, 1_000
         config = ctx.app.config
@@ -110,7 +110,7 @@ class Request(_HTTPRequest):
         return [".".join(parts[:i]) for i in range(len(parts), 0, -1)]
 
     def json_loads(self, data: bytes) -> t.Any:
-        ctx = _cv_ctx.get(None)
+        ctx = _ctx_get(None)
         if ctx is not None:
             return ctx.app.json.loads(data)
         return super().json_loads(data)
@@ -119,7 +119,7 @@ class Request(_HTTPRequest):
         try:
             return super().on_json_loading_failed(e)
         except BadRequest as ebr:
-            ctx = _cv_ctx.get(None)
+            ctx = _ctx_get(None)
             if ctx is not None and ctx.app.debug:
                 raise
             raise BadRequest() from ebr

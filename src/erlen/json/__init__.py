@@ -5,7 +5,7 @@ from __future__ import annotations
 import json as _json
 import typing as t
 
-from ..globals import _cv_ctx
+from ..globals import _ctx_get
 from .provider import _default
 
 if t.TYPE_CHECKING:
@@ -14,7 +14,7 @@ if t.TYPE_CHECKING:
 
 def dumps(obj: t.Any, **kwargs: t.Any) -> str:
     """Serialize ``obj`` to JSON with the app's provider (``app.json.dumps``)."""
-    ctx = _cv_ctx.get(None)
+    ctx = _ctx_get(None)
     if ctx is not None:
         return ctx.app.json.dumps(obj, **kwargs)
     kwargs.setdefault("default", _default)
@@ -28,7 +28,7 @@ def dump(obj: t.Any, fp: t.IO[str], **kwargs: t.Any) -> None:
 
 def loads(s: str | bytes, **kwargs: t.Any) -> t.Any:
     """Deserialize JSON with the app's provider (``app.json.loads``)."""
-    ctx = _cv_ctx.get(None)
+    ctx = _ctx_get(None)
     if ctx is not None:
         return ctx.app.json.loads(s, **kwargs)
     return _json.loads(s, **kwargs)
@@ -44,7 +44,7 @@ def jsonify(*args: t.Any, **kwargs: t.Any) -> Response:
 
     Needs an app context; uses ``current_app.json.response``.
     """
-    ctx = _cv_ctx.get(None)
+    ctx = _ctx_get(None)
     if ctx is None:
         raise RuntimeError(
             "Working outside of application context: jsonify() needs the app's JSON"

@@ -18,7 +18,7 @@ import threading
 import traceback
 import typing as t
 
-from ...globals import _cv_ctx
+from ...globals import _ctx_set
 
 #: Output longer than this is cut, so a huge print can't flood the page.
 MAX_OUTPUT = 200_000
@@ -128,7 +128,7 @@ class Console:
     def _run(self, source: str, buffer: io.StringIO) -> None:
         if self.context is not None:
             # The failed request's context, active only inside this copied context.
-            _cv_ctx.set(self.context)
+            _ctx_set(self.context)
         try:
             tree = ast.parse(source, "<debugger>", "exec")
         except SyntaxError as e:
