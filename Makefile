@@ -36,7 +36,7 @@ $(BENCH_VENV)/.installed: pyproject.toml benchmarks/requirements.txt
 	touch $@
 
 bench: $(BENCH_VENV)/.installed
-	$(BENCH_PY) benchmarks/run.py
+	$(BENCH_PY) benchmarks/run.py --rounds 2
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .mypy_cache .ruff_cache
