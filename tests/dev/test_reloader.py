@@ -269,3 +269,45 @@ def test_a_save_while_roots_are_added_is_not_lost(
     assert w.reloader.add_roots([str(other)])
     assert w.next() == {str(project / "app.py")}
     assert w.quiet()
+
+
+def test_roots_added_during_a_scan_are_not_changes(project: pathlib.Path) -> None:
+    # The supervisor adds directories while the polling thread walks the old
+    # ones: their files must not look like saves at the next round.
+    other = project.parent / f"{project.name}-during"
+    other.mkdir()
+    (other / "lib.py").write_text("")
+    scans = 0
+
+    class Racing(Reloader):
+        def scan(self) -> tuple[set[str], dict[str, tuple[int, int]]]:
+            nonlocal scans
+            scans += 1
+            result = super().scan()
+            if scans == 2:
+                self.add_roots([str(other)])
+            return result
+
+    reloader = Racing([str(project)], backend="stat", interval=0.05)
+    timer = threading.Timer(0.6, reloader.stop)
+    timer.start()
+    try:
+        batches = list(reloader.changes())
+    finally:
+        timer.cancel()
+    assert scans > 3
+    assert batches == []
+
+
+def test_a_file_created_in_a_watched_root_while_roots_are_added_is_reported(
+    project: pathlib.Path,
+    watching: cabc.Callable[[Reloader], Watching],
+) -> None:
+    other = project.parent / f"{project.name}-more"
+    other.mkdir()
+    (other / "lib.py").write_text("")
+    w = watching(Reloader([str(project)], backend="stat", interval=0.3))
+    (project / "new_module.py").write_text("")
+    assert w.reloader.add_roots([str(other)])
+    assert w.next() == {str(project / "new_module.py")}
+    assert w.quiet()

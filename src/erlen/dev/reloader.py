@@ -379,18 +379,30 @@ class Reloader:
 
     def _stat_round(self) -> cabc.Iterator[set[str]]:
         """Compare modification times every ``interval`` seconds until stopped."""
+        watched = self._root_prefixes()
         _, before = self.scan()
         while not self._stop.wait(self.interval):
-            _, after = self.scan()
-            if self._restart.is_set():
-                # New roots: their files are not changes, but a file watched
-                # before that changed meanwhile is (a save right after the
-                # supervisor added the new child's directories).
+            # The flag is read before the scan: roots added during a scan are
+            # handled by the next one.
+            restarted = self._restart.is_set()
+            if restarted:
                 self._restart.clear()
-                changed = {p for p, v in before.items() if after.get(p) != v}
-            else:
-                changed = {p for p, v in after.items() if before.get(p) != v}
-                changed |= before.keys() - after.keys()
+                roots_before, watched = watched, self._root_prefixes()
+            _, after = self.scan()
+            changed = {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)}
+            if restarted:
+                # New roots: the files only they hold are not changes; a file
+                # under the roots watched before that changed or appeared
+                # meanwhile is (a save right after the supervisor added the
+                # new child's directories).
+                changed = {
+                    p
+                    for p in changed
+                    if p in before or p.startswith(roots_before) or p in self._extra
+                }
             before = after
             if changed:
                 yield changed
+
+    def _root_prefixes(self) -> tuple[str, ...]:
+        return tuple(os.path.join(r, "") for r in self.roots)
