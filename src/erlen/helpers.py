@@ -151,7 +151,6 @@ def send_file(
             last_modified=last_modified,
             max_age=max_age,
             response_class=app.response_class,
-            file_wrapper=request.environ.get("wsgi.file_wrapper"),
         ),
     )
 
@@ -163,7 +162,6 @@ def send_from_directory(
     app = current_app
     kwargs.setdefault("max_age", app.get_send_file_max_age)
     kwargs.setdefault("response_class", app.response_class)
-    kwargs.setdefault("file_wrapper", request.environ.get("wsgi.file_wrapper"))
     return t.cast(
         "Response",
         _files.send_from_directory(

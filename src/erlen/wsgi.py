@@ -345,20 +345,17 @@ def send_response(
     own = response._plain_body
     if own is not None and body is own and plain:
         return body
-    file_wrapper = environ.get("wsgi.file_wrapper")
-    if file_wrapper is not None:
+    if getattr(body, "is_whole", False):
         # A whole file (send_file): the server gets it in its own file wrapper,
         # which servers recognise (isinstance) to use sendfile, around a file
-        # whose close() closes the response (and so runs call_on_close).
-        file = None
-        if getattr(body, "is_whole", False):
-            file, size = body.file, getattr(body, "buffer_size", 8192)
-        elif response.direct_passthrough and isinstance(body, file_wrapper):
-            # send_file wrapped it already; wsgiref and gunicorn call the
-            # file "filelike".
-            file, size = getattr(body, "filelike", None), getattr(body, "blksize", 8192)
-        if file is not None:
-            return file_wrapper(_ResponseFile(file, response.close), size)  # type: ignore[no-any-return]
+        # whose close() closes the response (and so runs call_on_close). This
+        # is the one place a file meets the server's wrapper: send_file makes
+        # erlen's own FileWrapper, so a range (206) or a 304 works the same
+        # under every server.
+        file_wrapper = environ.get("wsgi.file_wrapper")
+        if file_wrapper is not None:
+            file = _ResponseFile(body.file, response.close)
+            return file_wrapper(file, getattr(body, "buffer_size", 8192))  # type: ignore[no-any-return]
     if not response.direct_passthrough:
         body = response.iter_encoded()
     return _ClosingIterator(body, response.close)
