@@ -954,3 +954,30 @@ def test_args_with_a_custom_storage_class() -> None:
     for query in (b"", b"a=1", "a=%41"):
         r = Custom("GET", "http", None, "", "/", query, Headers())  # type: ignore[arg-type]
         assert type(r.args) is Args
+
+
+def test_a_subclass_may_cover_lazy_attributes_with_properties() -> None:
+    # A common Flask pattern: a property of the subclass that calls super().
+    class Covering(Request):
+        @property
+        def args(self) -> t.Any:  # type: ignore[override]
+            return super().args
+
+        @property
+        def content_type(self) -> str | None:  # type: ignore[override]
+            return super().content_type
+
+    class Refusing(Request):
+        def __setattr__(self, name: str, value: t.Any) -> None:
+            if name in ("args", "content_type"):
+                raise AttributeError(f"frozen {name}")
+            super().__setattr__(name, value)
+
+    for cls in (Covering, Refusing):
+        r = cls(
+            "GET", "http", ("localhost", 80), "", "/", b"a=1",
+            Headers([("Content-Type", "text/plain")]),
+        )  # fmt: skip
+        assert r.args["a"] == "1"
+        assert r.args["a"] == "1"
+        assert r.content_type == "text/plain"

@@ -46,5 +46,17 @@ class cached_property(t.Generic[_T]):
         # instructions for the first cached value of a request;
         # benchmarks/instructions.py query). The class attribute is this
         # non-data descriptor, so the value lands in the instance all the same.
-        setattr(instance, self.name, value)
+        store_in_instance(instance, self.name, value)
         return value
+
+
+def store_in_instance(instance: object, name: str, value: t.Any) -> None:
+    """Cache ``value`` as ``instance``'s own attribute ``name``.
+
+    A subclass may cover the name with a property that calls ``super()``, or
+    refuse it in its ``__setattr__``: the value then goes to ``__dict__``.
+    """
+    try:
+        setattr(instance, name, value)  # PERF: see cached_property.__get__
+    except AttributeError:
+        instance.__dict__[name] = value

@@ -19,6 +19,7 @@ from types import TracebackType
 
 from ._internal import UPPERCASE_METHODS
 from ._internal import cached_property
+from ._internal import store_in_instance
 from .datastructures import CombinedMultiDict
 from .datastructures import FileStorage
 from .datastructures import ImmutableMultiDict
@@ -235,7 +236,7 @@ class _ArgsProperty:
             args = _qs_to_multidict(query, request.parameter_storage_class)
         else:
             args = pairs_to_multidict(parse_qsl(query), request.parameter_storage_class)
-        setattr(request, "args", args)  # noqa: B010  # the instance's own attribute
+        store_in_instance(request, "args", args)
         return args
 
 
