@@ -258,14 +258,14 @@ def request_from_environ(
     request.environ = environ
     if unbounded is not None:
         request._unbounded_input = unbounded
-    if content_length is not None and request_class._direct_form:
+    if unbounded is not None and request_class._direct_form:
         # PERF: the length was just parsed; Request.content_length would parse
         # it again (the same checks, plus Transfer-Encoding: chunked, which
         # makes it None). The Content-Type of a body is read here too, for
         # the form and JSON checks: ~1k instructions less than through
         # EnvironHeaders.get (benchmarks/instructions.py form). Only for a
-        # class that keeps Request's own content_length and content_type,
-        # which would otherwise be hidden by these values.
+        # class that keeps Request's own __init__, content_length and
+        # content_type, whose values these would otherwise hide.
         encoding = get("HTTP_TRANSFER_ENCODING")
         if encoding is None or "chunked" not in encoding.lower():
             values = request.__dict__

@@ -292,3 +292,16 @@ def test_a_whole_body_read_cut_short_is_a_disconnect() -> None:
     r = request_from_environ(env)
     with pytest.raises(ClientDisconnected):
         r.get_data()
+
+
+def test_a_subclass_init_may_set_the_content_type() -> None:
+    class Relabeling(Request):
+        def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.content_type = "application/x-www-form-urlencoded"
+
+    env = environ(b"a=1")
+    env["CONTENT_TYPE"] = "text/plain"
+    r = request_from_environ(env, Relabeling)
+    assert r.content_type == "application/x-www-form-urlencoded"
+    assert r.form.to_dict() == {"a": "1"}
