@@ -865,3 +865,30 @@ def test_overridden_full_dispatch_request_is_honoured() -> None:
     app.add_url_rule("/", "i", lambda: "view")
     rv = app.test_client().get("/")
     assert (rv.text, rv.headers["X-Full"], rv.headers["X-Processed"]) == ("view", "yes", "yes")
+
+
+def test_request_and_response_classes_set_on_the_class_later_are_used() -> None:
+    # COMPAT: Flask reads self.request_class on every request, so patching the
+    # class (as tests of extensions do) reaches apps made before.
+    class App(Erlen):
+        pass
+
+    app = App(__name__)
+    app.route("/")(lambda: type(request._get_current_object()).__name__)  # type: ignore[attr-defined]
+    made: list[type] = []
+
+    @app.after_request
+    def record(response: Response) -> Response:
+        made.append(type(response))
+        return response
+
+    class MyRequest(erlen.Request):
+        pass
+
+    class MyResponse(Response):
+        pass
+
+    App.request_class = MyRequest
+    App.response_class = MyResponse
+    assert app.test_client().get("/").text == "MyRequest"
+    assert made == [MyResponse]
