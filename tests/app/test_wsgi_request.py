@@ -305,3 +305,12 @@ def test_a_subclass_init_may_set_the_content_type() -> None:
     r = request_from_environ(env, Relabeling)
     assert r.content_type == "application/x-www-form-urlencoded"
     assert r.form.to_dict() == {"a": "1"}
+
+
+def test_a_whole_body_read_asks_the_server_stream_once_when_it_can() -> None:
+    body = b"x" * 200_000
+    stream = ShortReads(body, len(body))
+    env = environ()
+    env.update({"CONTENT_LENGTH": str(len(body)), "wsgi.input": stream})
+    assert request_from_environ(env).get_data() == body
+    assert stream.reads == 1

@@ -125,9 +125,7 @@ class _BoundedInput(io.RawIOBase):
         # PERF: _take and _check inlined: a form body is read through here
         # (benchmarks/run.py --scenarios form).
         if size is None or size < 0:
-            # The whole rest, however few bytes each read of the server's
-            # stream gives (RawIOBase.readall calls read(n) until b"").
-            return self.readall() or b""
+            return self.readall()
         remaining = self._remaining
         want = size if size < remaining else remaining
         if want == 0:
@@ -137,6 +135,14 @@ class _BoundedInput(io.RawIOBase):
             self._check(data, want)
         self._remaining = remaining - len(data)
         return data
+
+    def readall(self) -> bytes:
+        """The whole rest: one read of the server's stream, more only when it
+        gives less (a socket may), never past the end of the body."""
+        chunks = []
+        while self._remaining:
+            chunks.append(self.read(self._remaining))
+        return b"".join(chunks)
 
     def readline(self, size: int | None = -1) -> bytes:
         want = self._take(size)
