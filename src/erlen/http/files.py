@@ -356,7 +356,9 @@ def send_file(
 
     ``request`` needs the attributes :meth:`Response.make_conditional` reads.
     ``file_wrapper(file, buffer_size)`` makes the body, :class:`FileWrapper`
-    by default (a WSGI server's ``wsgi.file_wrapper`` fits).
+    by default. Keep the default under a WSGI server: the adapter hands a
+    whole :class:`FileWrapper` body to the server's ``wsgi.file_wrapper``
+    itself (sendfile), after ranges and conditional answers are settled.
 
     :raises FileNameError: a file object without ``mimetype`` or
         ``download_name``, or ``as_attachment`` without a name.
